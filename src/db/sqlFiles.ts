@@ -1,0 +1,109 @@
+/**
+ * The SQL files are the product; this module finds them, applies them and remembers exactly what
+ * was applied. A file's SHA-256 is recorded when it is applied; an applied file whose content has
+ * changed since is drift, refused unless the operator passes --allow-drift.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { refused } from '../errors.ts';
+import { log } from '../output.ts';
+import type { Sql } from './connect.ts';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'migrations');
+export const SQL_DIR = join(PROJECT_ROOT, 'sql');
+
+/** Files of a folder under sql/ in the order they run (their NNN_ prefix). */
+export function sqlFilesIn(folder: string): string[] {
+  const dir = join(SQL_DIR, folder);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Project-relative path, the key under which a file is recorded. */
+export const projectPath = (absolute: string) => relative(PROJECT_ROOT, absolute);
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Applies one SQL file as psql -1 would: postgres.js sends a parameterless multi-statement text
+ * in one simple-query message, which PostgreSQL runs as one implicit transaction. The file is then
+ * recorded with its hash (unless `record` is false: read-only previews record nothing).
+ */
+export async function applySqlFile(sql: Sql, file: string, record = true): Promise<void> {
+  const text = readFileSync(file, 'utf8');
+  log.debug(`applying ${projectPath(file)}`);
+  await runScript(sql, text);
+  if (record) await recordApplied(sql, projectPath(file), sha256(text));
+}
+
+/**
+ * Runs a multi-statement SQL text on one dedicated connection (a file may carry its own
+ * BEGIN/COMMIT, which postgres.js only allows on a reserved connection).
+ */
+export async function runScript(sql: Sql, text: string): Promise<void> {
+  const conn = await sql.reserve();
+  try {
+    await conn.unsafe(text);
+  } finally {
+    conn.release();
+  }
+}
+
+export async function applySqlFolder(sql: Sql, folder: string, record = true): Promise<void> {
+  for (const file of sqlFilesIn(folder)) await applySqlFile(sql, file, record);
+}
+
+export async function ensureLedger(sql: Sql): Promise<void> {
+  await applySqlFile(sql, join(SQL_DIR, 'tool', '001_create_ledger.sql'));
+}
+
+export async function recordApplied(sql: Sql, path: string, hash: string): Promise<void> {
+  await sql`
+    insert into sark_migration.applied_files (path, sha256) values (${path}, ${hash})
+    on conflict (path) do update set sha256 = excluded.sha256, applied_at = now(), applied_by = current_user
+    where applied_files.sha256 is distinct from excluded.sha256`;
+}
+
+export interface Drift {
+  path: string;
+  recorded: string;
+  current: string | null; // null: the file no longer exists
+}
+
+/** Applied files whose content differs from what was applied. Read-only. */
+export async function findDrift(sql: Sql): Promise<Drift[]> {
+  const [exists] = await sql<{ ok: boolean }[]>`select to_regclass('sark_migration.applied_files') is not null as ok`;
+  if (!exists!.ok) return [];
+  const rows = await sql<{ path: string; sha256: string }[]>`select path, sha256 from sark_migration.applied_files order by path`;
+  const drift: Drift[] = [];
+  for (const row of rows) {
+    const abs = join(PROJECT_ROOT, row.path);
+    const current = existsSync(abs) ? sha256(readFileSync(abs, 'utf8')) : null;
+    if (current !== row.sha256) drift.push({ path: row.path, recorded: row.sha256, current });
+  }
+  return drift;
+}
+
+/** Refuses to go on when applied files changed, unless the operator explicitly allows it. */
+export async function guardDrift(sql: Sql, allowDrift: boolean): Promise<void> {
+  const drift = (await findDrift(sql)).filter((d) => d.current !== null);
+  if (drift.length === 0) return;
+  const list = drift.map((d) => d.path).join(', ');
+  if (allowDrift) {
+    log.warn(`applied SQL files changed since they were applied (allowed by --allow-drift): ${list}`);
+    return;
+  }
+  throw refused(
+    `SQL files applied to this database have been edited since: ${list}.`,
+    'Review the change (git log -p on those files); if it is intended, re-run with --allow-drift to apply and record the new version.',
+    { drift },
+  );
+}
