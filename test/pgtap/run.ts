@@ -76,7 +76,7 @@ async function main() {
     await server.stop();
   }
   mkdirSync(join(PROJECT_ROOT, 'reports'), { recursive: true });
-  writeFileSync(join(PROJECT_ROOT, 'reports', 'pgtap.json'), JSON.stringify(tally, null, 2));
+  writeFileSync(process.env.PGTAP_REPORT || join(PROJECT_ROOT, 'reports', 'pgtap.json'), JSON.stringify(tally, null, 2));
   process.stdout.write(`pgTAP: ${tally.passed} passed, ${tally.failed} failed\n`);
   process.exitCode = tally.failed === 0 ? 0 : 1;
 }
