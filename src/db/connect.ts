@@ -120,3 +120,9 @@ function sessionOptions(session: SessionSettings): string | undefined {
   const parts = Object.entries(session).map(([k, v]) => `-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`);
   return parts.length ? parts.join(' ') : undefined;
 }
+
+/** The single row a query must return. */
+export function one<T>(rows: readonly T[]): T {
+  if (rows.length === 0) throw new Error('expected one row, got none');
+  return rows[0]!;
+}

@@ -5,7 +5,8 @@
  */
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
-import type { Sql } from './connect.ts';
+import { upSection } from '../schema/state.ts';
+import { one, type Sql } from './connect.ts';
 import { applySqlFolder, sqlFilesIn } from './sqlFiles.ts';
 
 export const DEFINITION_FOLDERS = ['tool', 'mapping', 'validate'] as const;
@@ -23,13 +24,18 @@ class Rollback extends Error {}
  * same snapshot — and roll everything back. The answers are those of the definitions shipped
  * with this version of the tool, whatever an earlier run left installed.
  */
-export async function withDefinitionsReadOnly<T>(ctx: Context, fn: (tx: Sql) => Promise<T>): Promise<T> {
+export async function withDefinitionsReadOnly<T>(ctx: Context, fn: (tx: Sql) => Promise<T>, opts: { scaffoldV2?: boolean } = {}): Promise<T> {
   let result: T | undefined;
   try {
     await ctx.sql.begin('isolation level repeatable read', async (tx) => {
       const sql = tx as unknown as Sql;
       // Function bodies may name v2 tables a v1-only database does not have yet.
       await sql`set local check_function_bodies = off`;
+      // Before Phase 1 (preflight), views over the v2 tables need them: create them empty, from
+      // migration 006 itself, inside this transaction. New tables only; nothing existing is locked.
+      if (opts.scaffoldV2 && one(await sql<{ missing: boolean }[]>`select to_regclass('public.resources') is null as missing`).missing) {
+        await sql.unsafe(upSection('006_protocol_adapters'));
+      }
       for (const folder of DEFINITION_FOLDERS) {
         for (const file of sqlFilesIn(folder)) log.debug(`(read-only) ${file}`);
         await applySqlFolder(sql, folder, false);

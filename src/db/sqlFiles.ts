@@ -49,6 +49,11 @@ export async function applySqlFile(sql: Sql, file: string, record = true): Promi
  * BEGIN/COMMIT, which postgres.js only allows on a reserved connection).
  */
 export async function runScript(sql: Sql, text: string): Promise<void> {
+  // Inside sql.begin() the handle is already one connection (and has no reserve()).
+  if (typeof (sql as { reserve?: unknown }).reserve !== 'function') {
+    await sql.unsafe(text);
+    return;
+  }
   const conn = await sql.reserve();
   try {
     await conn.unsafe(text);

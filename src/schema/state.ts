@@ -2,7 +2,8 @@
  * Where a database stands, schema-wise, read from the catalog and the two ledgers (node-pg-migrate's
  * `pgmigrations` and Alembic's `alembic_version`). Read-only.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Sql } from '../db/connect.ts';
 import { MIGRATIONS_DIR } from '../db/sqlFiles.ts';
 
@@ -14,6 +15,13 @@ export function migrationIds(): string[] {
     .filter((f) => /^\d{3}_.*\.sql$/.test(f))
     .sort()
     .map((f) => f.replace(/\.sql$/, ''));
+}
+
+/** The Up half of a migration file, split where node-pg-migrate splits it. */
+export function upSection(id: string): string {
+  const text = readFileSync(join(MIGRATIONS_DIR, `${id}.sql`), 'utf8');
+  const down = text.search(/^\s*--[\s-]*down\s+migration/im);
+  return down >= 0 ? text.slice(0, down) : text;
 }
 
 /** Resolves "005", "005_gateway_audit" or a unique prefix to a migration id. */

@@ -6,14 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from '../../src/db/connect.ts';
-import { MIGRATIONS_DIR, PROJECT_ROOT, runScript } from '../../src/db/sqlFiles.ts';
-import { migrationIds } from '../../src/schema/state.ts';
-
-export function upSection(id: string): string {
-  const text = readFileSync(join(MIGRATIONS_DIR, `${id}.sql`), 'utf8');
-  const down = text.search(/^\s*--[\s-]*down\s+migration/im);
-  return down >= 0 ? text.slice(0, down) : text;
-}
+import { PROJECT_ROOT, runScript } from '../../src/db/sqlFiles.ts';
+import { migrationIds, upSection } from '../../src/schema/state.ts';
 
 /** Runs the Up sections of the migrations up to and including `through`, with no ledger. */
 export async function buildWithoutLedger(sql: Sql, through: string): Promise<void> {
