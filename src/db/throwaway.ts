@@ -122,6 +122,8 @@ async function startLocalCluster(bindir: string, kind: 'local' | 'embedded' = 'l
 
   const admin = resolveConnection(`postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable&application_name=${APPLICATION_NAME}`, {});
   const stop = async () => {
+    // Keep the event loop alive until the watchdog has stopped the server and removed its files.
+    watchdog.ref();
     watchdog.stdin?.end();
     await exited;
   };
