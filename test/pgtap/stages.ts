@@ -1,13 +1,20 @@
 /**
  * The data steps the pgTAP harness runs between schema states. They call the same library
- * functions the CLI commands do.
+ * functions the CLI commands do: `data --execute` (which enables the forward sync first), then for
+ * the way back `sync --disable` and `data --rollback`.
  */
 import type { Context } from '../../src/context.ts';
+import { executeData } from '../../src/commands/data.ts';
+import { rollbackData } from '../../src/data/rollback.ts';
+import { withRunLock } from '../../src/db/lock.ts';
+import { syncDisable } from '../../src/sync/sync.ts';
 
 export const stages = {
-  async migrate(_ctx: Context): Promise<void> {
-    // The data phase lands with the data-migration work; until then the migrated-state suites
-    // run against the seeded v1 data and the (empty) v2 tables.
+  async migrate(ctx: Context): Promise<void> {
+    await executeData(ctx, { batchSize: 250 });
   },
-  async rollback(_ctx: Context): Promise<void> {},
+  async rollback(ctx: Context): Promise<void> {
+    await syncDisable(ctx);
+    await withRunLock(ctx.sql, () => rollbackData(ctx));
+  },
 };

@@ -1,0 +1,14 @@
+-- 010_capture_preexisting.sql
+--
+-- What:     saves the image of every v2 row that carries a v1 id but was not written by this
+--           migration (e.g. the public Alembic 006 auto-copy) into sark_migration.preexisting_rows,
+--           so that rollback can put it back. An image saved earlier is never overwritten.
+--           Prints rows newly saved per table.
+-- Requires: sql/mapping 001 .. 008 installed.
+-- Runs:     one statement; run it (with 011) in one transaction before the first copy batch and
+--           again before every re-run. The copy refuses to overwrite an unsaved foreign row.
+--           The whole pipeline from psql, in order (each file its own transaction except 010+011):
+--             psql -X -v ON_ERROR_STOP=1 -1 -f 010_capture_preexisting.sql -f 011_refresh_quarantine.sql
+--             psql -X -v ON_ERROR_STOP=1 -f 020_copy_resources.sql -f 021_copy_capabilities.sql -f 022_delete_vanished.sql
+--           (The runner wraps it in sark_migration.begin_run() / finish_run(), see 007.)
+SELECT * FROM sark_migration.capture_preexisting();

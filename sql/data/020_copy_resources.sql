@@ -1,0 +1,11 @@
+-- 020_copy_resources.sql
+--
+-- What:     copies mcp_servers -> resources (sark_migration.resource_image) in ONE statement:
+--           INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE changed. Rows whose v2
+--           image is unchanged are not written. Prints last_key, done, inserted, updated, unchanged.
+--           Batched instead (one transaction per batch, resumable):
+--             SELECT sark_migration.copy_run('resources');                -- run id, e.g. 7
+--             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000);  -- repeat until done
+-- Requires: sql/mapping 001 .. 008 installed; 010 and 011 run.
+-- Runs:     in a transaction of its own (or any); before 021.
+SELECT * FROM sark_migration.copy_resources();

@@ -1,0 +1,112 @@
+-- 001_create_migration_schema.sql
+--
+-- What:     creates schema sark_migration and the ledger tables of the v1 -> v2 data
+--           migration (Phase 2): quarantine, preexisting_rows, copy_progress, runs.
+-- Requires: nothing (the v1 and v2 tables are not referenced here).
+-- Runs:     in a transaction; idempotent (IF NOT EXISTS); never drops a ledger, so
+--           re-running it after a copy keeps everything rollback needs.
+--
+-- Order: sql/mapping 001 .. 008 define (views, functions; no data is moved, idempotent);
+-- sql/data 010 .. 022 migrate, sql/data 030 rolls back. See each file's header.
+
+CREATE SCHEMA IF NOT EXISTS sark_migration;
+COMMENT ON SCHEMA sark_migration IS
+  'sark-migrate Phase 2: the v1 (mcp_servers/mcp_tools) -> v2 (resources/capabilities) mapping, '
+  'its inverse, dirty-data findings and the ledgers of the copy. Never writes v1 tables.';
+
+CREATE SEQUENCE IF NOT EXISTS sark_migration.run_id_seq;
+COMMENT ON SEQUENCE sark_migration.run_id_seq IS 'ids of sark_migration.runs and sark_migration.copy_progress runs';
+
+-- Rows held back from the copy, one row per (row, reason). Rewritten from the findings by
+-- refresh_quarantine(); the copy anti-joins on (source_table, source_id) = the PK prefix.
+CREATE TABLE IF NOT EXISTS sark_migration.quarantine (
+  source_table text        NOT NULL CHECK (source_table IN ('mcp_servers', 'mcp_tools')),
+  source_id    uuid        NOT NULL,
+  reason       text        NOT NULL,
+  detail       text        NOT NULL,
+  source_row   jsonb,
+  found_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (source_table, source_id, reason)
+);
+COMMENT ON TABLE sark_migration.quarantine IS
+  'v1 rows the copy leaves out, with the reason. Kept in step with sark_migration.findings by '
+  'sark_migration.refresh_quarantine(); fix the v1 row as the detail says and re-run the copy.';
+COMMENT ON COLUMN sark_migration.quarantine.source_table IS 'mcp_servers or mcp_tools';
+COMMENT ON COLUMN sark_migration.quarantine.source_id IS 'primary key of the v1 row';
+COMMENT ON COLUMN sark_migration.quarantine.reason IS 'finding code, e.g. no_endpoint, orphan_tool';
+COMMENT ON COLUMN sark_migration.quarantine.detail IS 'what is wrong and how to fix it, one sentence';
+COMMENT ON COLUMN sark_migration.quarantine.source_row IS
+  'the v1 row as found (normalized view, JSON columns as jsonb), for the report; NULL if too large (> 64 kB)';
+COMMENT ON COLUMN sark_migration.quarantine.found_at IS 'first time this (row, reason) was found; kept across refreshes';
+
+-- v2 rows that carried one of our ids BEFORE the copy first touched them and were not made by
+-- this migration (no "_v1" key in metadata), e.g. from the public Alembic 006 auto-copy.
+-- Rollback restores them from row_image. A captured image is never overwritten.
+CREATE TABLE IF NOT EXISTS sark_migration.preexisting_rows (
+  target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
+  id           text        NOT NULL,
+  row_image    jsonb       NOT NULL,
+  captured_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_table, id)
+);
+COMMENT ON TABLE sark_migration.preexisting_rows IS
+  'Images of v2 rows that existed with a migrated id before the copy overwrote them and were not '
+  'made by this migration. Written by capture_preexisting() (ON CONFLICT DO NOTHING), read by rollback().';
+COMMENT ON COLUMN sark_migration.preexisting_rows.target_table IS 'resources or capabilities';
+COMMENT ON COLUMN sark_migration.preexisting_rows.id IS 'v2 primary key (= v1 uuid as text)';
+COMMENT ON COLUMN sark_migration.preexisting_rows.row_image IS 'to_jsonb(row) as found; restored with jsonb_populate_record';
+COMMENT ON COLUMN sark_migration.preexisting_rows.captured_at IS 'when the image was taken';
+
+-- Keyset progress of a batched copy: the runner (or copy_batch()) updates it in the same
+-- transaction as the batch, so a killed run resumes after last_key without redoing batches.
+CREATE TABLE IF NOT EXISTS sark_migration.copy_progress (
+  target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
+  run_id       bigint      NOT NULL,
+  last_key     uuid,
+  rows_done    bigint      NOT NULL DEFAULT 0,
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz,
+  PRIMARY KEY (target_table, run_id)
+);
+COMMENT ON TABLE sark_migration.copy_progress IS
+  'Keyset-batching progress per target table and run: the copy resumes after last_key of the '
+  'unfinished run. Written in the same transaction as each batch.';
+COMMENT ON COLUMN sark_migration.copy_progress.target_table IS 'resources or capabilities';
+COMMENT ON COLUMN sark_migration.copy_progress.run_id IS 'from sequence sark_migration.run_id_seq';
+COMMENT ON COLUMN sark_migration.copy_progress.last_key IS 'highest v1 primary key covered by a committed batch (NULL: none yet)';
+COMMENT ON COLUMN sark_migration.copy_progress.rows_done IS 'v1 rows examined so far (inserted + updated + unchanged)';
+COMMENT ON COLUMN sark_migration.copy_progress.started_at IS 'first batch of the run';
+COMMENT ON COLUMN sark_migration.copy_progress.updated_at IS 'last committed batch';
+COMMENT ON COLUMN sark_migration.copy_progress.finished_at IS 'set by the batch that reached the end of the v1 table';
+
+
+-- One row per data --execute pipeline run. It makes a re-run that has nothing to do cheap AND
+-- exact: begin_run() reports "noop" only when the last finished run is provably still current,
+-- i.e. no row of any table the pipeline reads or writes was inserted, updated or deleted since
+-- that run's first snapshot except by the run's own transactions (see 007: why_not_current()).
+CREATE TABLE IF NOT EXISTS sark_migration.runs (
+  run_id        bigint      PRIMARY KEY DEFAULT nextval('sark_migration.run_id_seq'),
+  snapshot      pg_snapshot NOT NULL,
+  writer_xids   xid8[]      NOT NULL DEFAULT '{}',
+  row_counts    jsonb       NOT NULL,
+  begin_counts  jsonb       NOT NULL,
+  copied        jsonb       NOT NULL DEFAULT '{}',
+  definitions   text        NOT NULL,
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  finished_at   timestamptz
+);
+COMMENT ON TABLE sark_migration.runs IS
+  'Pipeline runs (begin_run .. finish_run). The last finished run is the watermark that lets a re-run '
+  'prove, from tuple xmin and row counts alone, that it has nothing to do.';
+COMMENT ON COLUMN sark_migration.runs.run_id IS 'from sequence sark_migration.run_id_seq';
+COMMENT ON COLUMN sark_migration.runs.snapshot IS
+  'the snapshot begin_run counted in: a tuple whose xmin it cannot see was written after the run began';
+COMMENT ON COLUMN sark_migration.runs.writer_xids IS 'transactions of this run that wrote (noted by the step functions)';
+COMMENT ON COLUMN sark_migration.runs.row_counts IS
+  'rows per tracked table at begin_run, kept up to date with the run''s own inserts and deletes';
+COMMENT ON COLUMN sark_migration.runs.begin_counts IS 'rows per tracked table at begin_run (as counted, never adjusted)';
+COMMENT ON COLUMN sark_migration.runs.copied IS 'per target table: image rows the run''s copy examined (its "unchanged" basis)';
+COMMENT ON COLUMN sark_migration.runs.definitions IS 'definitions_hash() at begin_run: other definitions, other images';
+COMMENT ON COLUMN sark_migration.runs.started_at IS 'begin_run';
+COMMENT ON COLUMN sark_migration.runs.finished_at IS 'finish_run: every step completed; NULL = interrupted or running';

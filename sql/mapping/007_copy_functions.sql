@@ -1,0 +1,664 @@
+-- 007_copy_functions.sql
+--
+-- What:     defines (does not run) the functions that move data. In run order:
+--             sark_migration.begin_run()                    opens a run; says "noop" when the last
+--                                                           finished run is provably still current
+--             sark_migration.capture_preexisting()          -> 010_capture_preexisting.sql
+--             sark_migration.refresh_quarantine()           -> 011_refresh_quarantine.sql
+--             sark_migration.copy_resources(after, batch_size)    -> 020_copy_resources.sql
+--             sark_migration.copy_capabilities(after, batch_size) -> 021_copy_capabilities.sql
+--             sark_migration.copy_run(target) / copy_batch(target, run_id, batch_size)
+--                                                           resumable keyset batches + progress
+--             sark_migration.delete_vanished()              -> 022_delete_vanished.sql
+--             sark_migration.finish_run(run_id)             marks the run complete
+--           Set-based INSERT ... SELECT ... ON CONFLICT from the images of 003. A row whose image
+--           equals its v2 row is not touched at all (filtered before the INSERT: no lock, no dead
+--           tuple, no WAL, no updated_at churn); created_at / updated_at are the v1 values.
+--           begin_run/finish_run are optional: the steps work without them (psql, 010..022), a
+--           runner that uses them gets an exact, scan-only answer to "is there anything to do?".
+-- Requires: 001 .. 006; public.resources, public.capabilities.
+-- Runs:     in a transaction; idempotent (CREATE OR REPLACE). None of these functions writes v1.
+
+-- ---------------------------------------------------------------------------------------------
+-- Helpers
+-- ---------------------------------------------------------------------------------------------
+
+-- Refuses to overwrite a v2 row this migration did not write unless its image is saved.
+-- Called only from the ON CONFLICT ... WHERE of the copy, i.e. only for a changed foreign row.
+CREATE OR REPLACE FUNCTION sark_migration.assert_captured(target text, row_id text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
+              WHERE p.target_table = target AND p.id = row_id) THEN
+    RETURN true;
+  END IF;
+  RAISE EXCEPTION 'sark_migration: %.% exists, was not written by this migration and has no saved image', target, row_id
+    USING HINT = 'Run sark_migration.capture_preexisting() (010_capture_preexisting.sql) before copying.',
+          ERRCODE = 'object_not_in_prerequisite_state';
+END
+$$;
+COMMENT ON FUNCTION sark_migration.assert_captured(text, text) IS
+  'true if the v2 row''s pre-migration image is in preexisting_rows; raises otherwise. Guard of the copy.';
+
+-- A table just loaded or truncated has no usable statistics, and the planner then picks plans
+-- made for a few rows (a nested loop over a million rows). The steps that read whole v2 tables
+-- call this first. ANALYZE samples (about 30,000 rows), so it costs well under a second.
+CREATE OR REPLACE FUNCTION sark_migration.analyze_if_stale(rel regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  tuples   real;
+  modified bigint;
+BEGIN
+  SELECT c.reltuples INTO tuples FROM pg_catalog.pg_class c WHERE c.oid = rel;
+  SELECT s.n_mod_since_analyze INTO modified FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = rel;
+  IF tuples < 0 OR COALESCE(modified, 0) > 0.2 * GREATEST(tuples, 1000) THEN
+    EXECUTE format('ANALYZE %s', rel);
+    RETURN true;
+  END IF;
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.analyze_if_stale(regclass) IS
+  'ANALYZEs rel when it was never analyzed since a load/TRUNCATE or more than 20% of it changed since.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Runs: an exact "nothing to do" without computing a single image
+-- ---------------------------------------------------------------------------------------------
+-- A finished run leaves the database at a fixpoint of the pipeline (re-running every step would
+-- write nothing). That stays true exactly as long as no row of a table the pipeline reads or
+-- writes has been inserted, updated or deleted since, other than by the run itself:
+--   * inserted/updated: a tuple written after the run began has an xmin the run's first snapshot
+--     (begin_run) cannot see: xmin >= the snapshot's xmax (age(xmin) <= age(xmax)), or xmin in its
+--     list of transactions then in progress. The run's own transactions (writer_xids) are excepted.
+--     (Not "xmin >= snapshot xmin": a long transaction anywhere in the cluster holds that back.)
+--   * deleted: the row count differs from the count the run left (counted at begin_run in the
+--     same snapshot, then adjusted by the run's own inserts and deletes).
+-- Tuple xmin survives VACUUM, FREEZE (raw xmin is kept) and CLUSTER; anything that rewrites rows
+-- with new xids (dump/restore, pg_repack) only makes the next run do the full work. The 32-bit
+-- xmin is only trusted while the run is less than 10^9 transactions old (no wraparound).
+
+CREATE OR REPLACE FUNCTION sark_migration.tracked_tables()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT ARRAY['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities',
+               'sark_migration.quarantine', 'sark_migration.preexisting_rows']
+$$;
+COMMENT ON FUNCTION sark_migration.tracked_tables() IS 'Tables whose content determines the result of a pipeline run.';
+
+-- Digest of every view and function in sark_migration: other definitions may mean other images.
+CREATE OR REPLACE FUNCTION sark_migration.definitions_hash()
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+  SELECT md5(string_agg(d, E'\n' ORDER BY d))
+  FROM (SELECT c.oid::regclass::text || ' ' || pg_get_viewdef(c.oid) AS d
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = 'sark_migration'::regnamespace AND c.relkind IN ('v', 'm')
+        UNION ALL
+        SELECT p.oid::regprocedure::text || ' ' || p.prosrc || ' ' || COALESCE(array_to_string(p.proconfig, ','), '')
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'sark_migration'::regnamespace) defs
+$$;
+COMMENT ON FUNCTION sark_migration.definitions_hash() IS 'md5 of the definitions of all views and functions in sark_migration.';
+
+-- Why the tables of a run (tbls) are not as the run left them, or NULL when they are: no tuple
+-- written since the run began except by the run's own transactions, row counts as recorded.
+CREATE OR REPLACE FUNCTION sark_migration.changed_since(r sark_migration.runs, tbls text[])
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  tbl         text;
+  n           bigint;
+  newer       bigint;
+  after_age   integer;
+  in_progress xid[];
+  own         xid[];
+BEGIN
+  IF pg_snapshot_xmin(pg_current_snapshot())::text::numeric
+     - pg_snapshot_xmax(r.snapshot)::text::numeric > 1000000000 THEN
+    RETURN format('run %s is more than 10^9 transactions old', r.run_id);
+  END IF;
+  after_age := age(xid(pg_snapshot_xmax(r.snapshot)));
+  in_progress := ARRAY(SELECT xid(x) FROM pg_snapshot_xip(r.snapshot) AS x);
+  own := ARRAY(SELECT xid(x) FROM unnest(r.writer_xids) AS x);
+  FOREACH tbl IN ARRAY tbls LOOP
+    IF NOT r.row_counts ? tbl THEN
+      RETURN format('run %s did not count %s', r.run_id, tbl);
+    END IF;
+    -- The xid lists go in as literals: a constant array is searched by hash, not element by element.
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE (age(xmin) <= %s OR xmin = ANY (%L::xid[])) '
+                   'AND xmin <> ALL (%L::xid[])) FROM %s', after_age, in_progress, own, tbl)
+       INTO n, newer;
+    IF newer > 0 THEN
+      RETURN format('%s rows of %s were written since run %s began', newer, tbl, r.run_id);
+    END IF;
+    IF n <> (r.row_counts ->> tbl)::bigint THEN
+      RETURN format('%s has %s rows, run %s left %s', tbl, n, r.run_id, r.row_counts ->> tbl);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.changed_since(sark_migration.runs, text[]) IS
+  'NULL when none of tbls was written since run r began except by r itself (xmin not visible to r''s first '
+  'snapshot, outside r.writer_xids) and their row counts are what r left; otherwise the reason.';
+
+-- Why the last finished run is not current any more, or NULL if it is.
+CREATE OR REPLACE FUNCTION sark_migration.why_not_current()
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  r sark_migration.runs;
+BEGIN
+  SELECT * INTO r FROM sark_migration.runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN 'no finished run yet';
+  END IF;
+  IF r.definitions IS DISTINCT FROM sark_migration.definitions_hash() THEN
+    RETURN format('the sark_migration definitions changed since run %s', r.run_id);
+  END IF;
+  RETURN sark_migration.changed_since(r, sark_migration.tracked_tables());
+END
+$$;
+COMMENT ON FUNCTION sark_migration.why_not_current() IS
+  'NULL when the last finished run is still current (nothing was written to a tracked table since it began '
+  'except by the run itself, definitions unchanged): a re-run would write nothing. Otherwise the reason. '
+  'Reads every tracked table once (xmin and count only; no image is computed).';
+
+-- Adds this transaction to the open run, with its net row changes per table.
+CREATE OR REPLACE FUNCTION sark_migration.note_run(tbl text, delta bigint, copied_target text DEFAULT NULL,
+                                                   copied_rows bigint DEFAULT 0)
+RETURNS void
+LANGUAGE sql
+AS $$
+  UPDATE sark_migration.runs r
+     SET row_counts  = CASE WHEN tbl IS NULL OR delta = 0 THEN r.row_counts
+                            ELSE jsonb_set(r.row_counts, ARRAY[tbl],
+                                           to_jsonb(COALESCE((r.row_counts ->> tbl)::bigint, 0) + delta)) END,
+         copied      = CASE WHEN copied_target IS NULL THEN r.copied
+                            ELSE jsonb_set(r.copied, ARRAY[copied_target],
+                                           to_jsonb(COALESCE((r.copied ->> copied_target)::bigint, 0) + copied_rows)) END,
+         writer_xids = CASE WHEN pg_current_xact_id() = ANY (r.writer_xids) THEN r.writer_xids
+                            ELSE r.writer_xids || pg_current_xact_id() END
+   WHERE r.run_id = (SELECT max(o.run_id) FROM sark_migration.runs o WHERE o.finished_at IS NULL)
+$$;
+COMMENT ON FUNCTION sark_migration.note_run(text, bigint, text, bigint) IS
+  'Called by every step that writes: records the transaction and its net row change in the open run (if any).';
+
+CREATE OR REPLACE FUNCTION sark_migration.begin_run()
+RETURNS TABLE (run_id bigint, noop boolean, reason text, copied jsonb)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  why  text;
+  last sark_migration.runs;
+BEGIN
+  why := sark_migration.why_not_current();
+  IF why IS NULL THEN
+    SELECT * INTO last FROM sark_migration.runs r WHERE r.finished_at IS NOT NULL ORDER BY r.run_id DESC LIMIT 1;
+    RETURN QUERY SELECT last.run_id, true, format('nothing changed since run %s began', last.run_id), last.copied;
+    RETURN;
+  END IF;
+
+  -- One statement: the snapshot whose xmin is recorded is the one the counts are read in.
+  INSERT INTO sark_migration.runs AS r (snapshot, row_counts, begin_counts, definitions)
+  SELECT pg_current_snapshot(), c.counts, c.counts, sark_migration.definitions_hash()
+  FROM (SELECT jsonb_build_object(
+                 'public.mcp_servers',              (SELECT count(*) FROM public.mcp_servers),
+                 'public.mcp_tools',                (SELECT count(*) FROM public.mcp_tools),
+                 'public.resources',                (SELECT count(*) FROM public.resources),
+                 'public.capabilities',             (SELECT count(*) FROM public.capabilities),
+                 'sark_migration.quarantine',       (SELECT count(*) FROM sark_migration.quarantine),
+                 'sark_migration.preexisting_rows', (SELECT count(*) FROM sark_migration.preexisting_rows))
+               AS counts) c
+  RETURNING * INTO last;
+  RETURN QUERY SELECT last.run_id, false, why, '{}'::jsonb;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.begin_run() IS
+  'Starts a pipeline run and returns its id, or, when the last finished run is still current, returns that '
+  'run with noop = true (skip every step: they would write nothing) and what it copied. reason says why a '
+  'run is needed (or that none is). Call it in its own transaction, before capture_preexisting.';
+
+CREATE OR REPLACE FUNCTION sark_migration.finish_run(run bigint)
+RETURNS boolean
+LANGUAGE sql
+AS $$
+  UPDATE sark_migration.runs r SET finished_at = clock_timestamp()
+   WHERE r.run_id = run AND r.finished_at IS NULL
+  RETURNING true
+$$;
+COMMENT ON FUNCTION sark_migration.finish_run(bigint) IS
+  'Marks a run complete once every step (capture, quarantine, both copies to done, delete_vanished) committed. '
+  'Only a finished run can make a later begin_run say noop.';
+
+-- ---------------------------------------------------------------------------------------------
+-- 010: save the v2 rows we are about to overwrite
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION sark_migration.capture_preexisting()
+RETURNS TABLE (target_table text, captured bigint)
+LANGUAGE plpgsql
+-- Hash joins over a million ids fit in memory instead of spilling in batches.
+SET work_mem = '128MB'
+AS $$
+DECLARE
+  n_res bigint;
+  n_cap bigint;
+BEGIN
+  PERFORM sark_migration.analyze_if_stale('public.capabilities');
+  PERFORM sark_migration.analyze_if_stale('public.resources');
+
+  -- A candidate is a v2 row with a v1 id (canonical uuid text of an existing v1 row) that this
+  -- migration did not write (no "_v1"). The regex runs before the uuid cast.
+  INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
+  SELECT 'resources', v2.id, to_jsonb(v2)
+  FROM public.resources v2
+  WHERE NOT v2.metadata @> '{"_v1": {"source": "mcp_servers"}}'
+    AND sark_migration.is_v1_id(v2.id)
+    AND EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = v2.id::uuid)
+  ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
+  GET DIAGNOSTICS n_res = ROW_COUNT;
+
+  INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
+  SELECT 'capabilities', v2.id, to_jsonb(v2)
+  FROM public.capabilities v2
+  WHERE NOT v2.metadata @> '{"_v1": {"source": "mcp_tools"}}'
+    AND sark_migration.is_v1_id(v2.id)
+    AND EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = v2.id::uuid)
+  ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
+  GET DIAGNOSTICS n_cap = ROW_COUNT;
+
+  IF n_res + n_cap > 0 THEN
+    PERFORM sark_migration.note_run('sark_migration.preexisting_rows', n_res + n_cap);
+  END IF;
+  RETURN QUERY VALUES ('resources'::text, n_res), ('capabilities'::text, n_cap);
+END
+$$;
+COMMENT ON FUNCTION sark_migration.capture_preexisting() IS
+  'Saves the image of every v2 row that carries a v1 id and was not written by this migration (no '
+  'metadata._v1) into preexisting_rows, never overwriting an image saved earlier. Returns rows newly saved.';
+
+-- ---------------------------------------------------------------------------------------------
+-- 011: the quarantine ledger := the quarantine findings
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION sark_migration.refresh_quarantine()
+RETURNS TABLE (added bigint, removed bigint, held_servers bigint, held_tools bigint)
+LANGUAGE plpgsql
+-- Hash joins over a million ids fit in memory instead of spilling in batches.
+SET work_mem = '128MB'
+AS $$
+DECLARE
+  rewritten bigint;
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS sark_quarantine_now (
+    source_table text, source_id uuid, reason text, detail text
+  ) ON COMMIT DROP;
+  TRUNCATE pg_temp.sark_quarantine_now;
+
+  -- One row per (row, reason): a reason found in several columns is one entry.
+  INSERT INTO pg_temp.sark_quarantine_now
+  SELECT f.source_table, f.source_id, f.finding, string_agg(f.message, ' ' ORDER BY f.message)
+  FROM (SELECT * FROM sark_migration.findings_servers_quarantine
+        UNION ALL
+        SELECT * FROM sark_migration.findings_tools_quarantine) f
+  GROUP BY f.source_table, f.source_id, f.finding;
+
+  DELETE FROM sark_migration.quarantine q
+  WHERE NOT EXISTS (SELECT 1 FROM pg_temp.sark_quarantine_now n
+                     WHERE (n.source_table, n.source_id, n.reason) = (q.source_table, q.source_id, q.reason));
+  GET DIAGNOSTICS removed = ROW_COUNT;
+
+  WITH ins AS (
+    INSERT INTO sark_migration.quarantine AS q (source_table, source_id, reason, detail, source_row)
+    SELECT n.source_table, n.source_id, n.reason, n.detail,
+           CASE WHEN pg_column_size(img.j) <= 65536 THEN img.j END
+    FROM pg_temp.sark_quarantine_now n
+    LEFT JOIN LATERAL (
+      SELECT to_jsonb(s) AS j FROM sark_migration.v1_servers s
+       WHERE n.source_table = 'mcp_servers' AND s.id = n.source_id
+      UNION ALL
+      SELECT to_jsonb(t) FROM sark_migration.v1_tools t
+       WHERE n.source_table = 'mcp_tools' AND t.id = n.source_id
+    ) img ON true
+    ON CONFLICT (source_table, source_id, reason) DO UPDATE
+      SET detail = EXCLUDED.detail, source_row = EXCLUDED.source_row
+      WHERE (q.detail, q.source_row) IS DISTINCT FROM (EXCLUDED.detail, EXCLUDED.source_row)
+    RETURNING (q.xmax = 0) AS was_inserted
+  )
+  SELECT count(*) FILTER (WHERE was_inserted), count(*) FILTER (WHERE NOT was_inserted)
+    INTO added, rewritten
+  FROM ins;
+
+  IF added > 0 OR removed > 0 OR rewritten > 0 THEN
+    PERFORM sark_migration.note_run('sark_migration.quarantine', added - removed);
+  END IF;
+
+  SELECT count(DISTINCT q.source_id) FILTER (WHERE q.source_table = 'mcp_servers'),
+         count(DISTINCT q.source_id) FILTER (WHERE q.source_table = 'mcp_tools')
+    INTO held_servers, held_tools
+  FROM sark_migration.quarantine q;
+
+  TRUNCATE pg_temp.sark_quarantine_now;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.refresh_quarantine() IS
+  'Rewrites sark_migration.quarantine from the quarantine findings: adds new entries, drops entries '
+  'that are no longer dirty, keeps found_at of the others. Returns entries added/removed and rows held.';
+
+-- ---------------------------------------------------------------------------------------------
+-- 020 / 021: the copy, one keyset batch per call
+-- ---------------------------------------------------------------------------------------------
+-- copy_X(after, batch_size) copies the image rows whose v1 key is in (after, upto], upto being the
+-- batch_size-th v1 key after "after" (after NULL: from the start; batch_size NULL: to the end, i.e.
+-- the whole table in one statement). Returns last_key (pass it as "after" next time), done (no v1
+-- key after last_key), and inserted / updated / unchanged, where unchanged counts the image rows
+-- of the range whose v2 row was already equal (they are not written at all).
+CREATE OR REPLACE FUNCTION sark_migration.copy_resources(after uuid DEFAULT NULL, batch_size integer DEFAULT NULL)
+RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint)
+LANGUAGE plpgsql
+-- Hash joins over a million ids fit in memory instead of spilling in batches.
+SET work_mem = '128MB'
+AS $$
+DECLARE
+  upto  uuid;
+  fresh boolean;
+BEGIN
+  IF batch_size IS NOT NULL AND batch_size < 1 THEN
+    RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
+  END IF;
+
+  IF batch_size IS NOT NULL THEN
+    SELECT s.id INTO upto FROM public.mcp_servers s
+     WHERE (after IS NULL OR s.id > after) ORDER BY s.id OFFSET batch_size - 1 LIMIT 1;
+  END IF;
+  IF upto IS NULL THEN
+    SELECT s.id INTO upto FROM public.mcp_servers s
+     WHERE (after IS NULL OR s.id > after) ORDER BY s.id DESC LIMIT 1;
+  END IF;
+  last_key := COALESCE(upto, after);
+  IF upto IS NULL THEN                                    -- nothing after "after"
+    done := true; inserted := 0; updated := 0; unchanged := 0;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  -- No v2 row in the range yet (a first copy): no need to probe for an equal row first. Only a
+  -- shortcut (uuid text order = uuid order in common collations); if it is ever wrong, the
+  -- ON CONFLICT below still compares before it writes.
+  fresh := NOT EXISTS (SELECT 1 FROM public.resources r
+                        WHERE r.id > COALESCE(after::text, '') AND r.id <= upto::text);
+
+  WITH written AS (
+    INSERT INTO public.resources AS r
+           (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
+    SELECT i.id, i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at
+    FROM sark_migration.resource_image i
+    WHERE (after IS NULL OR i.source_id > after)
+      AND i.source_id <= upto
+      -- A row already equal to its image is not offered to the INSERT at all (no row lock, no
+      -- WAL). A scalar subquery rather than NOT EXISTS: one primary-key probe per row whatever
+      -- the statistics say, never a hash of the whole v2 table.
+      AND (fresh
+           OR (SELECT (cur.name, cur.protocol, cur.endpoint, cur.sensitivity_level, cur.metadata,
+                       cur.created_at, cur.updated_at)
+                      IS NOT DISTINCT FROM
+                      (i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at)
+                 FROM public.resources cur WHERE cur.id = i.id) IS NOT TRUE)
+    ON CONFLICT (id) DO UPDATE
+      SET name = EXCLUDED.name, protocol = EXCLUDED.protocol, endpoint = EXCLUDED.endpoint,
+          sensitivity_level = EXCLUDED.sensitivity_level, metadata = EXCLUDED.metadata,
+          created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+      WHERE (r.name, r.protocol, r.endpoint, r.sensitivity_level, r.metadata, r.created_at, r.updated_at)
+            IS DISTINCT FROM
+            (EXCLUDED.name, EXCLUDED.protocol, EXCLUDED.endpoint, EXCLUDED.sensitivity_level,
+             EXCLUDED.metadata, EXCLUDED.created_at, EXCLUDED.updated_at)
+        AND (r.metadata @> '{"_v1": {"source": "mcp_servers"}}' OR sark_migration.assert_captured('resources', r.id))
+    RETURNING (r.xmax = 0) AS was_inserted
+  )
+  SELECT count(*) FILTER (WHERE was_inserted),
+         count(*) FILTER (WHERE NOT was_inserted),
+         (SELECT count(*) FROM sark_migration.resource_image i
+           WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto)
+         - count(*)
+    INTO inserted, updated, unchanged
+  FROM written;
+
+  PERFORM sark_migration.note_run('public.resources', inserted, 'resources', inserted + updated + unchanged);
+  done := NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id > upto);
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.copy_resources(uuid, integer) IS
+  'Copies the resource_image rows with source_id in (after, next batch_size keys] (NULLs: from the start / '
+  'to the end) with INSERT ... ON CONFLICT, writing only new or changed rows. Returns last_key (pass as '
+  'after next time), done, inserted, updated, unchanged. One call = one statement: commit per batch.';
+
+CREATE OR REPLACE FUNCTION sark_migration.copy_capabilities(after uuid DEFAULT NULL, batch_size integer DEFAULT NULL)
+RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint)
+LANGUAGE plpgsql
+-- Hash joins over a million ids fit in memory instead of spilling in batches.
+SET work_mem = '128MB'
+AS $$
+DECLARE
+  upto  uuid;
+  fresh boolean;
+BEGIN
+  IF batch_size IS NOT NULL AND batch_size < 1 THEN
+    RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
+  END IF;
+
+  IF batch_size IS NOT NULL THEN
+    SELECT t.id INTO upto FROM public.mcp_tools t
+     WHERE (after IS NULL OR t.id > after) ORDER BY t.id OFFSET batch_size - 1 LIMIT 1;
+  END IF;
+  IF upto IS NULL THEN
+    SELECT t.id INTO upto FROM public.mcp_tools t
+     WHERE (after IS NULL OR t.id > after) ORDER BY t.id DESC LIMIT 1;
+  END IF;
+  last_key := COALESCE(upto, after);
+  IF upto IS NULL THEN
+    done := true; inserted := 0; updated := 0; unchanged := 0;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  fresh := NOT EXISTS (SELECT 1 FROM public.capabilities c
+                        WHERE c.id > COALESCE(after::text, '') AND c.id <= upto::text);
+
+  WITH written AS (
+    INSERT INTO public.capabilities AS c
+           (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
+    SELECT i.id, i.resource_id, i.name, i.description, i.input_schema, i.output_schema, i.sensitivity_level, i.metadata
+    FROM sark_migration.capability_image i
+    WHERE (after IS NULL OR i.source_id > after)
+      AND i.source_id <= upto
+      AND (fresh
+           OR (SELECT (cur.resource_id, cur.name, cur.description, cur.input_schema, cur.output_schema,
+                       cur.sensitivity_level, cur.metadata)
+                      IS NOT DISTINCT FROM
+                      (i.resource_id, i.name, i.description, i.input_schema, i.output_schema,
+                       i.sensitivity_level, i.metadata)
+                 FROM public.capabilities cur WHERE cur.id = i.id) IS NOT TRUE)
+    ON CONFLICT (id) DO UPDATE
+      SET resource_id = EXCLUDED.resource_id, name = EXCLUDED.name, description = EXCLUDED.description,
+          input_schema = EXCLUDED.input_schema, output_schema = EXCLUDED.output_schema,
+          sensitivity_level = EXCLUDED.sensitivity_level, metadata = EXCLUDED.metadata
+      WHERE (c.resource_id, c.name, c.description, c.input_schema, c.output_schema, c.sensitivity_level, c.metadata)
+            IS DISTINCT FROM
+            (EXCLUDED.resource_id, EXCLUDED.name, EXCLUDED.description, EXCLUDED.input_schema,
+             EXCLUDED.output_schema, EXCLUDED.sensitivity_level, EXCLUDED.metadata)
+        AND (c.metadata @> '{"_v1": {"source": "mcp_tools"}}' OR sark_migration.assert_captured('capabilities', c.id))
+    RETURNING (c.xmax = 0) AS was_inserted
+  )
+  SELECT count(*) FILTER (WHERE was_inserted),
+         count(*) FILTER (WHERE NOT was_inserted),
+         (SELECT count(*) FROM sark_migration.capability_image i
+           WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto)
+         - count(*)
+    INTO inserted, updated, unchanged
+  FROM written;
+
+  PERFORM sark_migration.note_run('public.capabilities', inserted, 'capabilities', inserted + updated + unchanged);
+  done := NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id > upto);
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.copy_capabilities(uuid, integer) IS
+  'Copies the capability_image rows with source_id in (after, next batch_size keys] like copy_resources. '
+  'Run after copy_resources has finished (capabilities reference resources).';
+
+-- ---------------------------------------------------------------------------------------------
+-- Resumable batching: progress recorded in the batch's own transaction
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION sark_migration.copy_run(target text)
+RETURNS bigint
+LANGUAGE sql
+AS $$
+  SELECT COALESCE(
+    (SELECT max(p.run_id) FROM sark_migration.copy_progress p
+      WHERE p.target_table = target AND p.finished_at IS NULL),
+    nextval('sark_migration.run_id_seq'))
+$$;
+COMMENT ON FUNCTION sark_migration.copy_run(text) IS
+  'Copy run id to use for target (resources | capabilities): the unfinished one if a previous copy was '
+  'interrupted (it resumes after its last_key), else a new one.';
+
+CREATE OR REPLACE FUNCTION sark_migration.copy_batch(target text, run bigint, batch_size integer DEFAULT NULL)
+RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint, rows_done bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  progress sark_migration.copy_progress;
+  result   record;
+BEGIN
+  IF target NOT IN ('resources', 'capabilities') THEN
+    RAISE EXCEPTION 'sark_migration: copy target must be resources or capabilities, got %', target;
+  END IF;
+
+  INSERT INTO sark_migration.copy_progress (target_table, run_id)
+  VALUES (target, run)
+  ON CONFLICT ON CONSTRAINT copy_progress_pkey DO NOTHING;
+
+  SELECT * INTO progress FROM sark_migration.copy_progress p
+   WHERE p.target_table = target AND p.run_id = run
+   FOR UPDATE;                                   -- two runners on one run wait, never interleave
+
+  IF progress.finished_at IS NOT NULL THEN
+    RETURN QUERY SELECT progress.last_key, true, 0::bigint, 0::bigint, 0::bigint, progress.rows_done;
+    RETURN;
+  END IF;
+
+  IF target = 'resources' THEN
+    SELECT * INTO result FROM sark_migration.copy_resources(progress.last_key, batch_size);
+  ELSE
+    SELECT * INTO result FROM sark_migration.copy_capabilities(progress.last_key, batch_size);
+  END IF;
+
+  UPDATE sark_migration.copy_progress p
+     SET last_key    = result.last_key,
+         rows_done   = p.rows_done + result.inserted + result.updated + result.unchanged,
+         updated_at  = clock_timestamp(),
+         finished_at = CASE WHEN result.done THEN clock_timestamp() END
+   WHERE p.target_table = target AND p.run_id = run
+  RETURNING p.rows_done INTO progress.rows_done;
+
+  RETURN QUERY SELECT result.last_key, result.done, result.inserted, result.updated, result.unchanged,
+                      progress.rows_done;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.copy_batch(text, bigint, integer) IS
+  'Copies the next keyset batch of a copy run (after copy_progress.last_key) and records the progress in '
+  'the same transaction: call it in autocommit, one batch per transaction, until done. batch_size NULL = '
+  'the rest of the table in one statement. A killed run resumes where the last committed batch ended.';
+
+-- ---------------------------------------------------------------------------------------------
+-- 022: v1 rows deleted since an earlier copy
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION sark_migration.delete_vanished()
+RETURNS TABLE (target_table text, deleted bigint, kept bigint)
+LANGUAGE plpgsql
+-- The anti-joins on the text of the ids have no index to probe: a nested loop would be quadratic
+-- and a merge join sorts a million strings twice, so hash joins only (in memory: work_mem).
+SET work_mem = '128MB'
+SET enable_nestloop = off
+SET enable_mergejoin = off
+AS $$
+DECLARE
+  cap_deleted bigint;
+  res_deleted bigint;
+  res_kept    bigint;
+  open_run    sark_migration.runs;
+BEGIN
+  -- Shortcut, exact: in a run that began with empty v2 tables, every v2 row was written by this
+  -- run from a v1 row that existed then; one can only have vanished if a v1 row was deleted
+  -- since the run began, i.e. if the v1 tables changed at all. If not, there is nothing to do.
+  SELECT * INTO open_run FROM sark_migration.runs r WHERE r.finished_at IS NULL ORDER BY r.run_id DESC LIMIT 1;
+  IF FOUND
+     AND (open_run.begin_counts ->> 'public.resources')::bigint = 0
+     AND (open_run.begin_counts ->> 'public.capabilities')::bigint = 0
+     AND sark_migration.changed_since(open_run, ARRAY['public.mcp_servers', 'public.mcp_tools']) IS NULL THEN
+    RETURN QUERY VALUES ('capabilities'::text, 0::bigint, 0::bigint), ('resources'::text, 0::bigint, 0::bigint);
+    RETURN;
+  END IF;
+
+  PERFORM sark_migration.analyze_if_stale('public.capabilities');
+  PERFORM sark_migration.analyze_if_stale('public.resources');
+
+  -- Capabilities first: a resource can only go once nothing points to it. The anti-join on the
+  -- text of the id needs no cast; the few survivors are then checked to hold our image: the
+  -- marker and a uuid-shaped id (a v2-native row is never deleted here). A row that existed
+  -- before the migration and was overwritten by it goes too: it holds our image of a v1 row
+  -- that is gone, and its original image stays in preexisting_rows, which rollback re-inserts.
+  DELETE FROM public.capabilities c
+  USING (SELECT c2.id
+           FROM public.capabilities c2
+          WHERE NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id::text = c2.id)
+         OFFSET 0) v                                 -- fence: the checks below see survivors only
+  WHERE c.id = v.id
+    AND c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
+    AND sark_migration.is_v1_id(v.id);
+  GET DIAGNOSTICS cap_deleted = ROW_COUNT;
+
+  -- The FK is ON DELETE CASCADE: a resource that any capability still references (a v2-native
+  -- one, a restored one, ...) is kept, never deleted with its dependents.
+  WITH vanished AS (
+    SELECT v.id,
+           EXISTS (SELECT 1 FROM public.capabilities c WHERE c.resource_id = v.id) AS referenced
+    FROM (SELECT r2.id, r2.metadata
+            FROM public.resources r2
+           WHERE NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id::text = r2.id)
+          OFFSET 0) v
+    WHERE v.metadata @> '{"_v1": {"source": "mcp_servers"}}'
+      AND sark_migration.is_v1_id(v.id)
+  ), del AS (
+    DELETE FROM public.resources r
+    USING vanished v
+    WHERE r.id = v.id AND NOT v.referenced
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM vanished WHERE referenced)
+    INTO res_deleted, res_kept;
+
+  IF cap_deleted > 0 THEN
+    PERFORM sark_migration.note_run('public.capabilities', -cap_deleted);
+  END IF;
+  IF res_deleted > 0 THEN
+    PERFORM sark_migration.note_run('public.resources', -res_deleted);
+  END IF;
+  RETURN QUERY VALUES ('capabilities'::text, cap_deleted, 0::bigint),
+                      ('resources'::text, res_deleted, res_kept);
+END
+$$;
+COMMENT ON FUNCTION sark_migration.delete_vanished() IS
+  'Deletes the v2 rows holding this migration''s image (metadata._v1.source, uuid id) of a v1 row that no '
+  'longer exists, capabilities first; keeps (and counts) resources still referenced by other capabilities, '
+  'because the FK would cascade. Rows never written by the migration are never deleted; an overwritten '
+  'preexisting row keeps its saved image in preexisting_rows (rollback re-inserts it).';

@@ -1,0 +1,14 @@
+-- 003_ix_resources_name.sql: btree on resources.name, as migration 006 defines it.
+--
+-- Kind:      schema (migration 006)
+-- Table:     resources
+-- Index:     ix_resources_name
+-- Used by:   001_list_resources_by_protocol, 003_capabilities_with_resources (pages ordered by name)
+-- Why:       same definition as migrations/006_protocol_adapters.sql (validate's schema check
+--            compares them); a file of its own so the load strategy and the repair of an
+--            INVALID index can build it concurrently.
+-- Runs:      outside any transaction, alone (CREATE INDEX CONCURRENTLY refuses a transaction
+--            block); never blocks writes (SHARE UPDATE EXCLUSIVE). A failed concurrent build
+--            leaves an INVALID index: `sark-migrate optimize --optimize` drops it concurrently
+--            and builds it again. Idempotent (IF NOT EXISTS).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_resources_name ON resources (name);

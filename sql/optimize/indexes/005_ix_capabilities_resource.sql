@@ -1,0 +1,14 @@
+-- 005_ix_capabilities_resource.sql: btree on capabilities.resource_id, as migration 006 defines it.
+--
+-- Kind:      schema (migration 006)
+-- Table:     capabilities
+-- Index:     ix_capabilities_resource
+-- Used by:   003_capabilities_with_resources (the join), ON DELETE CASCADE from resources
+-- Why:       same definition as migrations/006_protocol_adapters.sql (validate's schema check
+--            compares them); a file of its own so the load strategy and the repair of an
+--            INVALID index can build it concurrently.
+-- Runs:      outside any transaction, alone (CREATE INDEX CONCURRENTLY refuses a transaction
+--            block); never blocks writes (SHARE UPDATE EXCLUSIVE). A failed concurrent build
+--            leaves an INVALID index: `sark-migrate optimize --optimize` drops it concurrently
+--            and builds it again. Idempotent (IF NOT EXISTS).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_capabilities_resource ON capabilities (resource_id);

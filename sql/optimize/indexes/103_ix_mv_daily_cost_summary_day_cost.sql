@@ -1,0 +1,22 @@
+-- 103_ix_mv_daily_cost_summary_day_cost.sql: the days of mv_daily_cost_summary in cost order, so
+-- "the largest spenders of a day" reads its first rows instead of sorting the whole day.
+--
+-- Kind:      recommended
+-- Table:     mv_daily_cost_summary
+-- Index:     ix_mv_daily_cost_summary_day_cost
+-- Used by:   008_resource_cost_analysis_24h
+-- Why:       ux_mv_daily_cost_summary (date, principal_id, protocol) finds a day but not its
+--            order by cost: every request read the whole day (one row per principal and
+--            protocol), joined it to principal_budgets and sorted it. With this index the page
+--            is the first 20 entries of the day, each joined by principal_budgets_pkey.
+--            REFRESH MATERIALIZED VIEW CONCURRENTLY maintains it like the unique index.
+-- Measured:  100,000 servers / 1,000,000 cost rows (4,930 view rows per day): 8.0-8.4 ms
+--            (Bitmap Heap Scan of the day + Hash Left Join + top-N sort); with this index
+--            0.18 ms (Index Scan, 20 rows, Nested Loop on principal_budgets_pkey). Build 0.4 s,
+--            a few MB. The day grows with the number of principals, so the gap grows with them.
+-- Runs:      outside any transaction, alone (CREATE INDEX CONCURRENTLY refuses a transaction
+--            block); never blocks writes, nor readers of the view. A failed concurrent build
+--            leaves an INVALID index: `sark-migrate optimize --optimize` drops it concurrently
+--            and builds it again. Idempotent (IF NOT EXISTS).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_mv_daily_cost_summary_day_cost
+    ON mv_daily_cost_summary ("date", total_cost DESC NULLS LAST, principal_id, protocol);

@@ -1,0 +1,102 @@
+-- 001_create_sync_ledgers.sql
+--
+-- What:     the ledgers of the zero-downtime sync (Phases 3-4: v1 and v2 both live):
+--             sark_migration.sync_log                 every phase move (forward enabled, cutover,
+--                                                     rollback, disabled, decommissioned), with when
+--                                                     and by whom; the grace period of decommission
+--                                                     counts from the latest 'cutover'
+--             sark_migration.sync_failures            an application write whose sync failed: the
+--                                                     write itself succeeded, the other side is
+--                                                     behind for these ids until they are re-applied
+--             sark_migration.reverse_unrepresentable  v2 rows that cannot be written back to v1
+--                                                     (non-MCP, id not a uuid, value too long, ...)
+--             sark_migration.reverse_inferred         values v1 needs that a v2-native row did not
+--                                                     carry and the reverse sync inferred (transport)
+--           and sark_migration.copy_completed(): true when the newest copy run of both target
+--           tables has finished (the 'copied' phase of `status`).
+-- Requires: the mapping's 001 (schema sark_migration, table copy_progress).
+-- Runs:     in a transaction; idempotent (IF NOT EXISTS, CREATE OR REPLACE); never drops a ledger.
+
+CREATE TABLE IF NOT EXISTS sark_migration.sync_log (
+  id      bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event   text        NOT NULL CHECK (event IN ('forward_enabled', 'forward_disabled', 'cutover',
+                                                'rollback', 'decommissioned')),
+  at      timestamptz NOT NULL DEFAULT now(),
+  actor   text        NOT NULL DEFAULT current_user,
+  detail  jsonb       NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE sark_migration.sync_log IS
+  'Phase moves of the zero-downtime sync, newest last. The decommission grace period counts from the '
+  'latest cutover event. Written by the action files sql/sync/1NN_*.sql.';
+COMMENT ON COLUMN sark_migration.sync_log.event IS
+  'forward_enabled | forward_disabled | cutover (reverse sync on) | rollback (reverse sync off) | decommissioned';
+COMMENT ON COLUMN sark_migration.sync_log.actor IS 'the database role that made the move';
+COMMENT ON COLUMN sark_migration.sync_log.detail IS 'free-form context (e.g. {"force": true})';
+
+CREATE TABLE IF NOT EXISTS sark_migration.sync_failures (
+  id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  direction    text        NOT NULL CHECK (direction IN ('forward', 'reverse')),
+  source_table text        NOT NULL,
+  ids          text[]      NOT NULL,
+  sqlstate     text        NOT NULL,
+  message      text        NOT NULL,
+  detail       text,
+  context      text,
+  at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+  resolved_at  timestamptz
+);
+CREATE INDEX IF NOT EXISTS sync_failures_open ON sark_migration.sync_failures (id) WHERE resolved_at IS NULL;
+COMMENT ON TABLE sark_migration.sync_failures IS
+  'Application writes whose sync to the other side failed. The application''s write succeeded (the '
+  'sync never fails it); the rows with these ids are out of step until re-applied: '
+  'SELECT * FROM sark_migration.retry_sync_failures() (or data --execute for the forward direction).';
+COMMENT ON COLUMN sark_migration.sync_failures.direction IS 'forward = v1 -> v2, reverse = v2 -> v1';
+COMMENT ON COLUMN sark_migration.sync_failures.source_table IS 'the table the application wrote';
+COMMENT ON COLUMN sark_migration.sync_failures.ids IS 'primary keys (as text) of the rows the failed statement changed';
+COMMENT ON COLUMN sark_migration.sync_failures.sqlstate IS 'SQLSTATE of the error (SARK1: a v2 row kept on purpose, see message)';
+COMMENT ON COLUMN sark_migration.sync_failures.resolved_at IS 'set when retry_sync_failures() re-applied the ids successfully';
+
+CREATE TABLE IF NOT EXISTS sark_migration.reverse_unrepresentable (
+  target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
+  id           text        NOT NULL,
+  reason       text        NOT NULL,
+  detail       text        NOT NULL,
+  sqlstate     text,
+  row_image    jsonb,
+  recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (target_table, id)
+);
+COMMENT ON TABLE sark_migration.reverse_unrepresentable IS
+  'v2 rows the reverse sync could not write to v1, with the reason; v1 keeps its last representable '
+  'version of the row (or has none). An entry goes away when the row becomes representable or is '
+  'deleted in v2. Reported by sync --status; after a rollback to v1 these rows are NOT in v1.';
+COMMENT ON COLUMN sark_migration.reverse_unrepresentable.reason IS
+  'not_mcp | id_not_uuid | resource_not_in_v1 | output_schema_not_empty | invalid_value | value_too_long | rejected_by_v1';
+COMMENT ON COLUMN sark_migration.reverse_unrepresentable.row_image IS 'the v2 row (to_jsonb) when it was recorded';
+
+CREATE TABLE IF NOT EXISTS sark_migration.reverse_inferred (
+  target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
+  id           text        NOT NULL,
+  column_name  text        NOT NULL,
+  value        text,
+  reason       text        NOT NULL,
+  recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (target_table, id, column_name)
+);
+COMMENT ON TABLE sark_migration.reverse_inferred IS
+  'v1 values the reverse sync inferred for a v2-native row that did not carry them (e.g. transport '
+  'from the endpoint''s form when metadata.transport is absent). The row was written to v1 with it.';
+
+-- The 'copied' phase. Each data --execute is a run per target table (copy_run()); the newest run
+-- of each is the one that counts: an interrupted re-run means the copy is not complete.
+CREATE OR REPLACE FUNCTION sark_migration.copy_completed()
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+  SELECT count(*) FILTER (WHERE newest.finished_at IS NOT NULL) = 2
+  FROM (SELECT DISTINCT ON (p.target_table) p.target_table, p.finished_at
+          FROM sark_migration.copy_progress p
+         ORDER BY p.target_table, p.run_id DESC) AS newest
+$$;
+COMMENT ON FUNCTION sark_migration.copy_completed() IS
+  'true when the newest copy run of both resources and capabilities has finished (copy_progress.finished_at).';

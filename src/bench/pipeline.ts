@@ -1,0 +1,193 @@
+/**
+ * `bench`: the whole migration pipeline, timed, on a throwaway PostgreSQL, side by side with the
+ * bare INSERT … SELECT floor of the same copy, so a change anywhere shows up as a number:
+ *
+ *   v1 schema, seed                                       (setup, not part of the pipeline)
+ *   schema up 006-007, definitions                        pipeline
+ *   loads: the bare INSERT floor under index strategies B, A0, A, then the real copy under A
+ *   (the one `data --execute` uses), all on the same data
+ *   ANALYZE, recommended index builds, validate --full    pipeline
+ *   cost_tracking + budgets, mv_daily_cost_summary        (setup for the cost patterns)
+ *   optimize --benchmark                                  the query patterns at this scale
+ *
+ * Pipeline time = schema up + definitions + copy (A) + ANALYZE + index builds + validate --full.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { GlobalOptions } from '../context.ts';
+import { openContext, type Context } from '../context.ts';
+import { createDatabase, dropDatabase, startThrowawayServer } from '../db/throwaway.ts';
+import { SQL_DIR, applySqlFile } from '../db/sqlFiles.ts';
+import { log, step } from '../output.ts';
+import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
+import { indexDefinitions } from '../optimize/files.ts';
+import { ensureIndexes, type BuildResult, type BuildSettings } from '../optimize/indexes.ts';
+import { schemaUp } from '../schema/migrate.ts';
+import { seed } from '../commands/seed.ts';
+import { localPostmaster, measureCpu } from './cpu.ts';
+import { prepareCopy, runValidateFull, type ValidateOutcome } from './hooks.ts';
+import { describeLoad, resetV2, runLoad, type LoadName, type LoadRun } from './strategies.ts';
+
+export interface BenchOptions {
+  servers: number;
+  toolsPerServer: number;
+  costRows: number;
+  /** in order; the last one leaves the database as the pipeline continues from it */
+  loads: LoadName[];
+  batchSize?: number;
+  runs: number;
+  build: BuildSettings;
+}
+
+export interface Phase {
+  name: string;
+  seconds: number;
+  pipeline: boolean;
+  note?: string;
+}
+
+export interface BenchResult {
+  started_at: string;
+  finished_at: string;
+  scale: { servers: number; tools_per_server: number; tools: number; cost_rows: number };
+  server: Record<string, string>;
+  machine: { cpus: number; memory_gb: number; load_average_at_start: number[] };
+  phases: Phase[];
+  loads: LoadRun[];
+  ratios: Record<string, number>;
+  first_load_strategy: { chosen: string; why: string };
+  pipeline: { seconds: number; copy_seconds: number; copy_vs_floor: number | null; under_60s: boolean };
+  recommended_index_builds: BuildResult[];
+  validate: ValidateOutcome;
+  benchmark: BenchmarkResult;
+}
+
+export async function runBench(global: GlobalOptions, o: BenchOptions): Promise<BenchResult> {
+  const started = new Date();
+  const server = await step('starting a throwaway PostgreSQL', () => startThrowawayServer({ databaseUrl: global.databaseUrl }));
+  const name = `sark_bench_${process.pid}`;
+  try {
+    const conn = await createDatabase(server, name);
+    const ctx = await openContext(global, conn);
+    try {
+      return await pipeline(ctx, o, started);
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    if (server.kind === 'external') await dropDatabase(server, name).catch(() => {});
+    // The watchdog child is unref'd: with nothing else pending, Node would exit (code 13) while
+    // stop() waits for it. A timer keeps the loop alive until the server is gone.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await step('removing the throwaway PostgreSQL', () => server.stop());
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+}
+
+async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<BenchResult> {
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const phases: Phase[] = [];
+  const timed = async <T>(label: string, pipelinePhase: boolean, fn: () => Promise<T>, note?: string): Promise<T> => {
+    const t = performance.now();
+    const r = await step(label, fn);
+    phases.push({ name: label, seconds: (performance.now() - t) / 1000, pipeline: pipelinePhase, ...(note ? { note } : {}) });
+    return r;
+  };
+  const tools = o.servers * o.toolsPerServer;
+  log.info(`bench database: ${ctx.where} (PostgreSQL ${ctx.server.serverVersion})`);
+  await timed('v1 schema (migrations 001-005)', false, () => schemaUp(ctx, { to: '005' }));
+  await timed(`seed v1: ${o.servers} servers, ${tools} tools`, false, () => seed(ctx, { servers: o.servers, toolsPerServer: o.toolsPerServer, dirty: false }));
+  // Freshly seeded rows carry no hint bits and no visibility map: the first strategy to read them
+  // would pay for setting them. A production v1 table is long vacuumed; so is this one.
+  await timed('VACUUM ANALYZE v1 tables', false, () => ctx.sql`vacuum (analyze) public.mcp_servers, public.mcp_tools`);
+  await timed('schema up (migrations 006-007)', true, () => schemaUp(ctx, {}));
+  await timed('definitions (mapping, copy functions)', true, () => prepareCopy(ctx));
+
+  const postmaster = await localPostmaster(ctx.sql).catch(() => undefined);
+  const runs: LoadRun[] = [];
+  for (const name of o.loads) {
+    await resetV2(ctx);
+    const { result: run, cpu } = await step(`load ${name} (${describeLoad(name)})`, () =>
+      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, build: o.build })),
+    );
+    if (cpu) run.cpu = cpu;
+    runs.push(run);
+    log.ok(`load ${name}: ${run.seconds.toFixed(1)} s (rows in ${run.load_seconds.toFixed(1)} s, index work after ${run.build_seconds.toFixed(1)} s), ${run.capabilities} capabilities`);
+  }
+  const final = runs.at(-1)!;
+  phases.push({ name: `copy (load ${final.name}, see below)`, seconds: final.seconds, pipeline: true });
+
+  await timed('ANALYZE resources, capabilities', true, () => ctx.sql`analyze public.resources, public.capabilities`);
+  // Every defined index: the secondary ones are in place after A (present: nothing to do), the
+  // recommended ones are built, concurrently, as `optimize --optimize` builds them.
+  const builds = await timed('index builds (recommended, CONCURRENTLY)', true, () => ensureIndexes(ctx, indexDefinitions(), o.build));
+  const validate = await timed('validate --full', true, () => runValidateFull(ctx));
+  phases.at(-1)!.note = `${validate.status}: ${validate.failed_checks} of ${validate.total_checks} checks failed`;
+
+  await timed(`seed cost_tracking: ${o.costRows} rows over 30 days, budgets`, false, async () => {
+    for (const f of ['001_seed_cost_tracking.sql', '002_seed_principal_budgets.sql']) await applySqlFile(ctx.sql, join(SQL_DIR, 'bench', f), false);
+    await ctx.sql`select sark_bench.seed_cost_tracking(${o.costRows}::bigint)`;
+    await ctx.sql`select sark_bench.seed_principal_budgets()`;
+  });
+  await timed('REFRESH MATERIALIZED VIEW CONCURRENTLY mv_daily_cost_summary, ANALYZE', false, async () => {
+    await ctx.sql`refresh materialized view concurrently mv_daily_cost_summary`;
+    await ctx.sql`analyze public.cost_tracking, public.principal_budgets, mv_daily_cost_summary`;
+    await ctx.sql`vacuum (analyze) public.resources, public.capabilities`;
+  });
+  const benchmark = await timed('optimize --benchmark', false, () => runBenchmark(ctx, { runs: o.runs }));
+
+  const by = (n: LoadName) => runs.find((r) => r.name === n);
+  const ratio = (a?: LoadRun, b?: LoadRun) => (a && b && b.seconds > 0 ? Math.round((a.seconds / b.seconds) * 100) / 100 : undefined);
+  const ratios: Record<string, number> = {};
+  const pairs: [string, LoadRun | undefined, LoadRun | undefined][] = [
+    ['copy:A_vs_floor', by('copy:A'), by('insert:A')],
+    ['copy:B_vs_insert:B', by('copy:B'), by('insert:B')],
+    ['insert:B_vs_insert:A', by('insert:B'), by('insert:A')],
+    ['insert:A0_vs_insert:A', by('insert:A0'), by('insert:A')],
+    ['copy:B_vs_copy:A', by('copy:B'), by('copy:A')],
+  ];
+  for (const [k, a, b] of pairs) {
+    const v = ratio(a, b);
+    if (v !== undefined) ratios[k] = v;
+  }
+  // The index strategy is decided on the loader measured under more than one strategy.
+  const loader = runs.filter((r) => r.name.startsWith('insert:')).length > 1 ? 'insert:' : 'copy:';
+  const candidates = runs.filter((r) => r.name.startsWith(loader));
+  const fastest = candidates.reduce((a, b) => (b.seconds < a.seconds ? b : a), candidates[0] ?? final);
+  const floorRun = by('insert:A');
+  const pipelineSeconds = phases.filter((p) => p.pipeline).reduce((s, p) => s + p.seconds, 0);
+  return {
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    scale: { servers: o.servers, tools_per_server: o.toolsPerServer, tools, cost_rows: o.costRows },
+    server: await serverSettings(ctx),
+    machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), load_average_at_start: loadAtStart },
+    phases,
+    loads: runs,
+    ratios,
+    first_load_strategy: {
+      chosen: fastest.name.split(':')[1]!,
+      why: `${candidates.map((r) => `${r.name} ${r.seconds.toFixed(1)} s`).join(', ')} on the same data until loaded and fully indexed: ${fastest.name.split(':')[1]} (${fastest.description.split(', ').slice(1).join(', ')}) is the fastest`,
+    },
+    pipeline: {
+      seconds: pipelineSeconds,
+      copy_seconds: final.seconds,
+      copy_vs_floor: final.name === 'copy:A' && floorRun ? Math.round((final.seconds / floorRun.seconds) * 100) / 100 : null,
+      under_60s: pipelineSeconds < 60,
+    },
+    recommended_index_builds: builds,
+    validate,
+    benchmark,
+  };
+}
+
+async function serverSettings(ctx: Context): Promise<Record<string, string>> {
+  const rows = await ctx.sql<{ name: string; setting: string }[]>`
+    select name, current_setting(name) as setting from unnest(array['server_version', 'shared_buffers', 'work_mem',
+      'maintenance_work_mem', 'max_parallel_maintenance_workers', 'max_parallel_workers_per_gather', 'fsync',
+      'synchronous_commit', 'full_page_writes', 'max_wal_size', 'jit']) as name`;
+  return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+}

@@ -1,0 +1,63 @@
+/**
+ * `bench [--servers N] [--tools-per-server M] [--cost-rows N] [--output FILE]`: the whole pipeline
+ * timed on a throwaway PostgreSQL, with the bare INSERT … SELECT floor and the load strategies side
+ * by side; the result is also written as JSON (default reports/bench-<timestamp>.json) so runs can be
+ * compared. Never touches the database DATABASE_URL names beyond creating and dropping its own
+ * database there.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+import { runBench } from '../bench/pipeline.ts';
+import { renderBench } from '../bench/render.ts';
+import { DEFAULT_LOADS, LOADS, type LoadName } from '../bench/strategies.ts';
+import { log } from '../output.ts';
+
+const Options = z.object({
+  servers: z.number().int().min(1).max(10_000_000).default(100_000),
+  toolsPerServer: z.number().int().min(0).max(100).default(10),
+  costRows: z.number().int().min(0).max(1_000_000_000).optional(),
+  loads: z
+    .string()
+    .refine((s) => s.split(',').every((x) => (LOADS as readonly string[]).includes(x)), `a comma-separated list of ${LOADS.join(', ')}`)
+    .default(DEFAULT_LOADS.join(',')),
+  batchSize: z.number().int().min(1).optional(),
+  runs: z.number().int().min(1).max(10_000).default(50),
+  maintenanceWorkMem: z.string().regex(/^\d+(kB|MB|GB)$/, 'use a size such as 512MB or 1GB').default('512MB'),
+  parallelWorkers: z.number().int().min(0).max(64).default(2),
+  output: z.string().min(1).optional(),
+});
+
+export const benchCommand = defineCommand({
+  command: 'bench',
+  describe: 'Phase timings of the whole pipeline on a throwaway PostgreSQL, next to a bare INSERT … SELECT floor',
+  builder: (y) =>
+    y
+      .option('servers', { type: 'number', default: 100_000, describe: 'v1 servers to seed' })
+      .option('tools-per-server', { type: 'number', default: 10, describe: 'v1 tools per server' })
+      .option('cost-rows', { type: 'number', describe: 'cost_tracking rows over the last 30 days (default 10 per server)' })
+      .option('loads', { type: 'string', default: DEFAULT_LOADS.join(','), describe: `loads to time, in order (${LOADS.join(', ')}); the last one is the pipeline's copy` })
+      .option('batch-size', { type: 'number', describe: 'rows per copy transaction (passed to the copy)' })
+      .option('runs', { type: 'number', default: 50, describe: 'runs per query pattern' })
+      .option('maintenance-work-mem', { type: 'string', default: '512MB', describe: 'maintenance_work_mem of index builds' })
+      .option('parallel-workers', { type: 'number', default: 2, describe: 'max_parallel_maintenance_workers of index builds' })
+      .option('output', { type: 'string', describe: 'JSON result file (default reports/bench-<timestamp>.json)' }),
+  options: Options,
+  run: async (o) => {
+    const result = await runBench(o, {
+      servers: o.servers,
+      toolsPerServer: o.toolsPerServer,
+      costRows: o.costRows ?? o.servers * 10,
+      loads: o.loads.split(',') as LoadName[],
+      batchSize: o.batchSize,
+      runs: o.runs,
+      build: { maintenanceWorkMem: o.maintenanceWorkMem, parallelWorkers: o.parallelWorkers },
+    });
+    const file = o.output ?? `reports/bench-${result.started_at.replace(/[:.]/g, '-')}.json`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    log.ok(`wrote ${file}`);
+    return { result, human: () => renderBench(result, file) };
+  },
+});

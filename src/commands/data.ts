@@ -1,0 +1,131 @@
+/**
+ * `data --dry-run | --execute [--batch-size N] | --rollback [--dry-run]`: Phase 2 of the runbook.
+ * v1 tables are never written by this command.
+ */
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+import { withContext, type Context } from '../context.ts';
+import { installDefinitions } from '../db/definitions.ts';
+import { withRunLock } from '../db/lock.ts';
+import { withLockRetry } from '../db/retry.ts';
+import { guardDrift } from '../db/sqlFiles.ts';
+import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
+import { formatDuration } from '../output.ts';
+import { copyData, type CopyResult } from '../data/copy.ts';
+import { planData, type DataPlan } from '../data/plan.ts';
+import { rollbackData, rollbackPlan, type RollbackRow } from '../data/rollback.ts';
+import { readSchemaState } from '../schema/state.ts';
+import { prepareSyncForCopy, refuseRollbackWhileSyncing } from '../sync/sync.ts';
+
+const Options = z.object({
+  dryRun: z.boolean().default(false),
+  execute: z.boolean().default(false),
+  rollback: z.boolean().default(false),
+  batchSize: z.number().int().min(1).max(10_000_000).optional(),
+  sync: z.boolean().default(true),
+});
+
+/** The whole of `data --execute` as a library call (used by run, demo, bench). */
+export async function executeData(ctx: Context, opts: { batchSize?: number; sync?: boolean }): Promise<CopyResult> {
+  await requireV2Schema(ctx);
+  return withRunLock(ctx.sql, async () => {
+    await guardDrift(ctx.sql, ctx.options.allowDrift);
+    // While the sync runs, its triggers read these views: replacing them waits for (and briefly
+    // holds up) v1 writes, so it runs under lock_timeout and is retried like any DDL.
+    await withLockRetry('installing the definitions', () => installDefinitions(ctx.sql));
+    // The forward sync goes on BEFORE the copy (unless --no-sync), so no v1 write falls between.
+    await prepareSyncForCopy(ctx, opts.sync ?? true);
+    return copyData(ctx, opts);
+  });
+}
+
+async function requireV2Schema(ctx: Context) {
+  const state = await readSchemaState(ctx.sql);
+  if (!state.v1Tables) throw prerequisiteMissing('The v1 tables mcp_servers/mcp_tools are missing.', 'Point DATABASE_URL at the SARK v1 database.');
+  if (!state.v2Tables) throw prerequisiteMissing('The v2 schema is not there yet.', 'Run Phase 1 first: `sark-migrate schema up`.');
+}
+
+export const dataCommand = defineCommand({
+  command: 'data',
+  describe: 'Phase 2: copy v1 rows into v2 (--dry-run | --execute [--batch-size N] | --rollback [--dry-run])',
+  builder: (y) =>
+    y
+      .option('dry-run', { type: 'boolean', default: false, describe: 'show the plan computed in SQL; change nothing' })
+      .option('execute', { type: 'boolean', default: false, describe: 'copy (idempotent, resumable)' })
+      .option('rollback', { type: 'boolean', default: false, describe: 'remove exactly what the migration wrote, restore what it overwrote' })
+      .option('batch-size', { type: 'number', describe: 'rows per transaction (keyset batches); default: one transaction per table' })
+      .option('sync', { type: 'boolean', default: true, describe: 'enable the forward sync (v1 -> v2 triggers) before copying; --no-sync to opt out' }),
+  options: Options,
+  run: async (o) => {
+    const modes = [o.execute, o.rollback, o.dryRun && !o.rollback].filter(Boolean).length;
+    if (modes !== 1) throw usageError('Choose exactly one of --dry-run, --execute, --rollback (--rollback --dry-run previews a rollback).', 'For example: `sark-migrate data --dry-run`.');
+    return withContext(o, async (ctx) => {
+      if (o.rollback) {
+        await requireV2Schema(ctx);
+        const rows = o.dryRun ? await rollbackPlan(ctx) : await withRunLock(ctx.sql, async () => {
+          await refuseRollbackWhileSyncing(ctx);
+          await installDefinitions(ctx.sql);
+          return rollbackData(ctx);
+        });
+        return { result: { rollback: rows, dry_run: o.dryRun }, human: () => describeRollback(rows, o.dryRun) };
+      }
+      if (o.dryRun) {
+        await requireV2Schema(ctx);
+        const plan = await planData(ctx);
+        return { result: plan, human: () => describePlan(plan) };
+      }
+      const result = await executeData(ctx, { batchSize: o.batchSize, sync: o.sync });
+      return {
+        result,
+        human: () => describeCopy(result),
+        exitCode: result.quarantined > 0 ? ExitCode.failed : ExitCode.ok,
+      };
+    });
+  },
+});
+
+function describePlan(p: DataPlan): string {
+  const lines = ['plan (nothing was changed):'];
+  for (const r of p.plan) {
+    lines.push(
+      `  ${r.target_table.padEnd(13)} insert ${r.would_insert}, update ${r.would_update} (${r.overwrite_preexisting} not made by this migration), unchanged ${r.unchanged}, quarantined ${r.quarantined}, delete ${r.would_delete}`,
+    );
+  }
+  if (p.findings.length) {
+    lines.push('', 'findings:');
+    for (const f of p.findings) lines.push(`  [${f.severity}] ${f.finding} (${f.source_table ?? 'schema'}, ${f.rows} rows, ${f.action}): ${f.message}`);
+  }
+  if (p.samples.length) {
+    lines.push('', 'sample rows as they would look in v2:');
+    for (const s of p.samples) lines.push(`  ${s.target_table} ${s.change} ${JSON.stringify(s.v2_row)}`);
+  }
+  return lines.join('\n');
+}
+
+function describeCopy(r: CopyResult): string {
+  const lines = [`copied in ${formatDuration(r.seconds * 1000)}:`];
+  for (const t of r.tables) {
+    lines.push(
+      `  ${t.table.padEnd(13)} inserted ${t.inserted}, updated ${t.updated}, unchanged ${t.unchanged}, quarantined ${t.quarantined}, deleted ${t.deleted} — ${formatDuration(t.seconds * 1000)}, ${t.rows_per_second.toLocaleString('en-US')} rows/s${t.resumed ? ' (resumed)' : ''}`,
+    );
+  }
+  if (r.quarantined > 0) {
+    lines.push(
+      '',
+      `${r.quarantined} v1 rows are quarantined and were not copied; see why with:`,
+      "  psql -c \"SELECT source_table, source_id, reason, detail FROM sark_migration.quarantine ORDER BY 1, 3\"",
+      'Fix those rows in the v1 tables, then run `sark-migrate data --execute` again: it copies only what is missing or changed.',
+    );
+  }
+  return lines.join('\n');
+}
+
+function describeRollback(rows: RollbackRow[], dryRun: boolean): string {
+  return [
+    dryRun ? 'rollback plan (nothing was changed):' : 'rolled back:',
+    ...rows.map(
+      (r) =>
+        `  ${r.target_table.padEnd(13)} ${dryRun ? 'would delete' : 'deleted'} ${r.deleted}, ${dryRun ? 'would restore' : 'restored'} ${r.restored}, kept (still referenced) ${r.kept_referenced}, v2-native untouched ${r.untouched_native}`,
+    ),
+  ].join('\n');
+}

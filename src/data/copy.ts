@@ -1,0 +1,118 @@
+/**
+ * Phase 2, the copy. The SQL does the work (sql/mapping: sark_migration.copy_batch); this module
+ * orders the steps, gives each batch its own transaction, shows progress and times it.
+ *
+ *   1. capture_preexisting()  v2 rows with our ids that we did not make are saved for rollback
+ *   2. refresh_quarantine()   dirty v1 rows are held back, each with its reason
+ *   3. copy resources, then capabilities: keyset batches, one transaction each (or one
+ *      transaction per table without --batch-size); progress is committed with each batch, so a
+ *      killed run resumes after its last committed batch
+ *   4. delete_vanished()      migrated v2 rows whose v1 row was deleted since go too
+ */
+import type { Context } from '../context.ts';
+import { one } from '../db/connect.ts';
+import { log, progress } from '../output.ts';
+import { copyBatchLockingSource, forwardSyncOn } from '../sync/copyLock.ts';
+
+export const COPY_TARGETS = [
+  { target: 'resources', source: 'mcp_servers' },
+  { target: 'capabilities', source: 'mcp_tools' },
+] as const;
+export type CopyTarget = (typeof COPY_TARGETS)[number]['target'];
+
+export interface TableCopy {
+  table: CopyTarget;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  deleted: number;
+  batches: number;
+  resumed: boolean;
+  seconds: number;
+  rows_per_second: number;
+}
+
+export interface CopyResult {
+  tables: TableCopy[];
+  preexisting_captured: number;
+  quarantined: number;
+  seconds: number;
+}
+
+interface BatchRow {
+  last_key: string | null;
+  done: boolean;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rows_done: number;
+}
+
+export async function copyData(ctx: Context, opts: { batchSize?: number } = {}): Promise<CopyResult> {
+  const started = performance.now();
+  const sql = ctx.sql;
+  const [captured] = await sql<{ n: number }[]>`select coalesce(sum(captured), 0)::int as n from sark_migration.capture_preexisting()`;
+  if (captured!.n > 0) log.warn(`${captured!.n} v2 rows existed before this migration touched them; their images are saved for rollback`);
+  await sql`select * from sark_migration.refresh_quarantine()`;
+  const quarantine = await sql<{ source_table: string; n: number }[]>`
+    select source_table, count(distinct source_id)::int as n from sark_migration.quarantine group by source_table`;
+  const held = (source: string) => quarantine.find((q) => q.source_table === source)?.n ?? 0;
+
+  const tables: TableCopy[] = [];
+  // With the forward sync on, each batch locks its v1 rows first (src/sync/copyLock.ts).
+  const lockSource = await forwardSyncOn(sql);
+  for (const { target, source } of COPY_TARGETS) {
+    tables.push(await copyTable(ctx, target, source, held(source), opts.batchSize, lockSource));
+  }
+  for (const row of await sql<{ target_table: CopyTarget; deleted: number; kept: number }[]>`select * from sark_migration.delete_vanished()`) {
+    const t = tables.find((x) => x.table === row.target_table);
+    if (t) t.deleted = Number(row.deleted);
+    if (Number(row.kept) > 0) log.warn(`${row.kept} ${row.target_table} whose v1 row is gone were kept: v2-native capabilities still reference them`);
+  }
+  return {
+    tables,
+    preexisting_captured: captured!.n,
+    quarantined: tables.reduce((n, t) => n + t.quarantined, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function copyTable(ctx: Context, target: CopyTarget, source: string, quarantined: number, batchSize?: number, lockSource = false): Promise<TableCopy> {
+  const sql = ctx.sql;
+  const started = performance.now();
+  const { run } = one(await sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`);
+  const [progressRow] = await sql<{ rows_done: number }[]>`
+    select rows_done from sark_migration.copy_progress where target_table = ${target} and run_id = ${run}`;
+  const resumed = (progressRow?.rows_done ?? 0) > 0;
+  const { total } = one(await sql.unsafe<{ total: number }[]>(`select count(*)::int as total from public.${source}`));
+  if (resumed) log.info(`${target}: resuming run ${run} after ${progressRow!.rows_done} rows already copied`);
+
+  const bar = progress(`copying ${source} -> ${target}`, total);
+  const totals = { inserted: 0, updated: 0, unchanged: 0, batches: 0 };
+  for (;;) {
+    // Autocommit: each call is one statement, so each batch (and its progress row) is one transaction.
+    const batch = lockSource
+      ? await copyBatchLockingSource<BatchRow>(ctx, target, run, batchSize)
+      : one(await sql<BatchRow[]>`
+      select * from sark_migration.copy_batch(${target}, ${run}, ${batchSize ?? null}::int)`);
+    totals.inserted += Number(batch.inserted);
+    totals.updated += Number(batch.updated);
+    totals.unchanged += Number(batch.unchanged);
+    totals.batches += 1;
+    bar.update(Math.min(total, Number(batch.rows_done)));
+    if (batch.done) break;
+  }
+  bar.done();
+  const seconds = (performance.now() - started) / 1000;
+  const written = totals.inserted + totals.updated + totals.unchanged;
+  return {
+    table: target,
+    ...totals,
+    quarantined,
+    deleted: 0,
+    resumed,
+    seconds,
+    rows_per_second: seconds > 0 ? Math.round(written / seconds) : written,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The sync's SQL, as a DBA would run it: sql/sync/0NN_*.sql are definitions (functions, ledgers,
+ * views; idempotent, applied and hash-recorded like the mapping), sql/sync/1NN_*.sql are the
+ * actions that create or drop the triggers, each one transaction, each runnable with psql. This
+ * module runs those same files, never a copy of them: every action under the operator's
+ * lock_timeout, retried with backoff (db/retry.ts) when the lock is not granted in time.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Context } from '../context.ts';
+import type { Sql } from '../db/connect.ts';
+import { withLockRetry } from '../db/retry.ts';
+import { applySqlFile, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
+import { log } from '../output.ts';
+
+export const SYNC_FOLDER = 'sync';
+
+export const SYNC_ACTIONS = {
+  enableForward: '101_enable_forward_sync.sql',
+  disableForward: '102_disable_forward_sync.sql',
+  enableReverse: '103_enable_reverse_sync.sql',
+  disableReverse: '104_disable_reverse_sync.sql',
+  decommission: '109_decommission_v1.sql',
+} as const;
+export type SyncAction = keyof typeof SYNC_ACTIONS;
+
+/** sql/sync/0NN_*.sql: the definitions, in the order they are applied. */
+export function syncDefinitionFiles(): string[] {
+  return sqlFilesIn(SYNC_FOLDER).filter((f) => Number(basename(f).slice(0, 3)) < 100);
+}
+
+export const actionFile = (action: SyncAction) => join(SQL_DIR, SYNC_FOLDER, SYNC_ACTIONS[action]);
+
+/**
+ * Applies the sync definitions (after the mapping, which they use). They need both the v1 and the
+ * v2 tables; returns false, having applied nothing, when either is missing.
+ */
+export async function installSyncDefinitions(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ ok: boolean }[]>`
+    select to_regclass('public.mcp_servers') is not null and to_regclass('public.mcp_tools') is not null
+       and to_regclass('public.resources') is not null and to_regclass('public.capabilities') is not null
+       and to_regclass('sark_migration.resource_image') is not null as ok`;
+  if (!row!.ok) return false;
+  for (const file of syncDefinitionFiles()) await applySqlFile(sql, file, true);
+  return true;
+}
+
+/**
+ * Runs one action file on a dedicated connection, with session settings (`sark_migration.*`
+ * parameters the file reads) set for the run only. The file's own transaction (BEGIN ... COMMIT)
+ * is all or nothing; a lock timeout or deadlock is retried from the start with backoff.
+ */
+export async function runSyncAction(ctx: Context, action: SyncAction, settings: Record<string, string> = {}): Promise<void> {
+  const text = readFileSync(actionFile(action), 'utf8');
+  await withLockRetry(`sync: ${SYNC_ACTIONS[action]}`, async () => {
+    const conn = await ctx.sql.reserve();
+    try {
+      for (const [name, value] of Object.entries(settings)) await conn`select set_config(${name}, ${value}, false)`;
+      log.debug(`running sql/${SYNC_FOLDER}/${SYNC_ACTIONS[action]}`);
+      await conn.unsafe(text);
+    } catch (e) {
+      // A failed statement inside the file's BEGIN leaves the session in an aborted transaction.
+      await conn.unsafe('rollback').catch(() => {});
+      throw e;
+    } finally {
+      for (const name of Object.keys(settings)) await conn`select set_config(${name}, '', false)`.catch(() => {});
+      conn.release();
+    }
+  });
+}

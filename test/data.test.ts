@@ -1,0 +1,279 @@
+/**
+ * Phase 2, the data migration, as the runbook promises it: lossless, idempotent, resumable after
+ * kill -9, honest about dirty data, and a rollback that touches only what it wrote.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { executeData } from '../src/commands/data.ts';
+import { seed } from '../src/commands/seed.ts';
+import type { Context } from '../src/context.ts';
+import type { Sql } from '../src/db/connect.ts';
+import { installDefinitions } from '../src/db/definitions.ts';
+import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
+import { planData } from '../src/data/plan.ts';
+import { rollbackData } from '../src/data/rollback.ts';
+import { schemaUp } from '../src/schema/migrate.ts';
+import { applyFixture, buildWithoutLedger } from './support/alembic.ts';
+import { catalogSnapshot } from './support/catalog.ts';
+import { freshDatabase, runCli, type TestDatabase } from './support/db.ts';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.drop();
+  db = undefined;
+});
+
+async function seeded(o: { servers: number; tools: number; dirty?: boolean }): Promise<{ db: TestDatabase; ctx: Context }> {
+  db = await freshDatabase('v1');
+  const ctx = await db.context();
+  await seed(ctx, { servers: o.servers, toolsPerServer: o.tools, dirty: o.dirty ?? false });
+  await schemaUp(ctx, {});
+  return { db, ctx };
+}
+
+/** Both directions of "the inverse mapping rebuilds every v1 row", over rows not quarantined. */
+async function inverseDifferences(sql: Sql): Promise<{ servers: number; tools: number }> {
+  const [row] = await sql<{ servers: number; tools: number }[]>`
+    with s1 as (select * from sark_migration.v1_servers s
+                 where not exists (select 1 from sark_migration.quarantine q where q.source_table = 'mcp_servers' and q.source_id = s.id)),
+         t1 as (select * from sark_migration.v1_tools t
+                 where not exists (select 1 from sark_migration.quarantine q where q.source_table = 'mcp_tools' and q.source_id = t.id))
+    select (select count(*) from ((select * from s1 except select * from sark_migration.v1_servers_rebuilt)
+                                  union all (select * from sark_migration.v1_servers_rebuilt except select * from s1)) d)::int as servers,
+           (select count(*) from ((select * from t1 except select * from sark_migration.v1_tools_rebuilt)
+                                  union all (select * from sark_migration.v1_tools_rebuilt except select * from t1)) d)::int as tools`;
+  return row!;
+}
+
+/** xmin of every v2 row: unchanged exactly when no row was rewritten. */
+async function rowVersions(sql: Sql): Promise<string> {
+  const [row] = await sql<{ v: string }[]>`
+    select md5(coalesce((select string_agg(id || ':' || xmin::text, ',' order by id) from public.resources), '')
+            || coalesce((select string_agg(id || ':' || xmin::text, ',' order by id) from public.capabilities), '')) as v`;
+  return row!.v;
+}
+
+describe('clean data', () => {
+  it('copies every row, and the inverse mapping rebuilds every v1 row exactly, both ways', async () => {
+    const { db, ctx } = await seeded({ servers: 120, tools: 4 });
+    const result = await executeData(ctx, { sync: false });
+    expect(result.tables.map((t) => [t.table, t.inserted, t.quarantined])).toEqual([
+      ['resources', 120, 0],
+      ['capabilities', 480, 0],
+    ]);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+    const [v1] = await db.sql<{ created: Date; updated: Date }[]>`select created_at as created, updated_at as updated from mcp_servers order by id limit 1`;
+    const [v2] = await db.sql<{ created: Date; updated: Date }[]>`select created_at as created, updated_at as updated from resources order by id limit 1`;
+    expect(v2).toEqual(v1);
+  });
+
+  it('re-running writes nothing: no row rewritten, no dead tuple, no updated_at churn', async () => {
+    const { db, ctx } = await seeded({ servers: 80, tools: 3 });
+    await executeData(ctx, { sync: false });
+    await db.sql`vacuum resources, capabilities`;
+    const before = await rowVersions(db.sql);
+    const again = await executeData(ctx, { sync: false });
+    expect(again.tables.map((t) => [t.table, t.inserted, t.updated, t.deleted])).toEqual([
+      ['resources', 0, 0, 0],
+      ['capabilities', 0, 0, 0],
+    ]);
+    expect(await rowVersions(db.sql)).toBe(before);
+    // The statistics collector agrees. A backend flushes its counters when it exits, so each run
+    // gets its own connection, closed before the counters are read.
+    const stats = async () => {
+      let last = '';
+      for (let i = 0; i < 20; i++) {
+        await db.sql`select pg_stat_clear_snapshot()`;
+        const rows = await db.sql<{ relname: string; w: number; dead: number }[]>`
+          select relname, (n_tup_ins + n_tup_upd + n_tup_del)::int as w, n_dead_tup::int as dead
+            from pg_stat_user_tables where relname in ('resources', 'capabilities') order by relname`;
+        if (JSON.stringify(rows) === last) return rows;
+        last = JSON.stringify(rows);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return JSON.parse(last);
+    };
+    const runAlone = async () => {
+      const own = await db.context();
+      await executeData(own, { sync: false });
+      await own.close();
+    };
+    await ctx.close();
+    const s1 = await stats();
+    await runAlone();
+    const s2 = await stats();
+    expect(s2).toEqual(s1);
+    expect(s2.every((s) => s.dead === 0)).toBe(true);
+  });
+
+  it('propagates v1 changes made between runs: updates, inserts and deletes', async () => {
+    const { db, ctx } = await seeded({ servers: 40, tools: 3 });
+    await executeData(ctx, { sync: false });
+    await db.sql`update mcp_servers set name = name || ' (renamed)', tags = '["moved"]' where id = (select id from mcp_servers order by id limit 1)`;
+    await db.sql`update mcp_tools set parameters_schema = '{"type":"object","properties":{"q":{"type":"string"}}}'
+                  where id = (select id from mcp_tools where server_id = (select id from mcp_servers order by id limit 1) order by id limit 1)`;
+    await db.sql`delete from mcp_tools where id = (select id from mcp_tools order by id desc limit 1)`;
+    await db.sql`delete from mcp_servers where id = (select id from mcp_servers order by id desc limit 1)`;
+    const r = await executeData(ctx, { sync: false });
+    const resources = r.tables.find((t) => t.table === 'resources')!;
+    const capabilities = r.tables.find((t) => t.table === 'capabilities')!;
+    expect(resources.updated).toBe(1);
+    expect(capabilities.updated).toBe(1);
+    expect(resources.deleted).toBe(1);
+    expect(capabilities.deleted).toBeGreaterThanOrEqual(1);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+  });
+
+  it('dry-run shows the plan computed in SQL and changes nothing', async () => {
+    const { db, ctx } = await seeded({ servers: 30, tools: 2, dirty: true });
+    const catalog = await catalogSnapshot(db.sql);
+    const plan = await planData(ctx);
+    expect(await catalogSnapshot(db.sql)).toEqual(catalog);
+    const [schema] = await db.sql<{ n: number }[]>`select count(*)::int as n from pg_namespace where nspname = 'sark_migration'`;
+    expect(schema!.n).toBe(1); // only the ledger schema schema up created; the definitions were rolled back
+    const [views] = await db.sql<{ n: number }[]>`select count(*)::int as n from pg_views where schemaname = 'sark_migration'`;
+    expect(views!.n).toBe(0);
+    const resources = plan.plan.find((p) => p.target_table === 'resources')!;
+    expect(resources.would_insert).toBeGreaterThanOrEqual(30);
+    expect(resources.quarantined).toBeGreaterThan(0);
+    expect(plan.samples.length).toBeGreaterThan(0);
+    expect(plan.findings.map((f) => f.finding)).toEqual(expect.arrayContaining(['no_endpoint', 'orphan_tool', 'extra_metadata_key_collision']));
+    const [{ n }] = (await db.sql<{ n: number }[]>`select count(*)::int as n from resources`) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+  });
+});
+
+describe('dirty data: every class migrates losslessly or is quarantined with its reason', () => {
+  it('holds back what cannot migrate, migrates the rest exactly, and exits 1 saying how to fix it', async () => {
+    const { db, ctx } = await seeded({ servers: 20, tools: 2, dirty: true });
+    const cli = runCli(['data', '--execute', '--no-sync', '--json', '--database-url', db.url]);
+    expect(cli.status).toBe(1);
+    expect(cli.stderr + cli.stdout).toMatch(/quarantine/);
+
+    const reasons = await db.sql<{ reason: string; name: string }[]>`
+      select q.reason, coalesce(s.name, t.name) as name
+        from sark_migration.quarantine q
+        left join mcp_servers s on q.source_table = 'mcp_servers' and s.id = q.source_id
+        left join mcp_tools t on q.source_table = 'mcp_tools' and t.id = q.source_id`;
+    const reasonOf = (prefix: string) => new Set(reasons.filter((r) => r.name.startsWith(prefix)).map((r) => r.reason));
+    expect(reasonOf('dirty-no_endpoint-').size).toBeGreaterThan(0);
+    expect([...reasonOf('dirty-wrong_endpoint-')].join()).toMatch(/endpoint_transport_mismatch/);
+    expect([...reasonOf('dirty-orphan_tool-')].join()).toMatch(/orphan_tool/);
+    expect([...reasonOf('dirty-no_endpoint-1-tool')].join() + [...reasonOf('dirty-no_endpoint-')].join()).toMatch(/server_quarantined|no_endpoint/);
+    // Nothing vanished: every v1 row is either in v2 or in quarantine.
+    const [accounted] = await db.sql<{ missing: number }[]>`
+      select ((select count(*) from mcp_servers s where not exists (select 1 from resources r where r.id = s.id::text)
+                 and not exists (select 1 from sark_migration.quarantine q where q.source_id = s.id))
+            + (select count(*) from mcp_tools t where not exists (select 1 from capabilities c where c.id = t.id::text)
+                 and not exists (select 1 from sark_migration.quarantine q where q.source_id = t.id)))::int as missing`;
+    expect(accounted!.missing).toBe(0);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+
+    // Core keys win over colliding extra_metadata keys; the originals are kept under _v1.
+    const [collision] = await db.sql<{ status: string; v1_status: string; kept: unknown }[]>`
+      select r.metadata->>'status' as status, s.status::text as v1_status,
+             r.metadata->'_v1'->'extra_metadata_collisions'->'status' as kept
+        from mcp_servers s join resources r on r.id = s.id::text
+       where s.name like 'dirty-metadata_collision-%' and s.extra_metadata ? 'status' limit 1`;
+    expect(collision!.status).toBe(collision!.v1_status);
+    expect(collision!.kept).not.toBeNull();
+    // A non-object extra_metadata never turns metadata into anything but an object.
+    const [shapes] = await db.sql<{ bad: number }[]>`select count(*)::int as bad from resources where jsonb_typeof(metadata) <> 'object'`;
+    expect(shapes!.bad).toBe(0);
+    // Awkward text arrives byte for byte; large JSON arrives whole.
+    const [text] = await db.sql<{ same: boolean }[]>`
+      select bool_and(r.name = s.name and r.metadata->>'description' is not distinct from s.description) as same
+        from mcp_servers s join resources r on r.id = s.id::text where s.name like 'dirty-awkward_text-%'`;
+    expect(text!.same).toBe(true);
+    const [large] = await db.sql<{ same: boolean }[]>`
+      select bool_and(length(r.metadata::text) > 1000000) as same
+        from mcp_servers s join resources r on r.id = s.id::text where s.name like 'dirty-large_json-%'`;
+    expect(large!.same).toBe(true);
+
+    // Fix the v1 rows, re-run: the quarantine empties and the rows arrive.
+    await db.sql`update mcp_servers set endpoint = 'https://fixed.example/mcp', command = null, transport = 'http' where name like 'dirty-no_endpoint-%' or name like 'dirty-wrong_endpoint-%' or name like 'dirty-blank_endpoint-%'`;
+    await db.sql`delete from mcp_tools where name like 'dirty-orphan_tool-%'`;
+    const fixed = await executeData(ctx, { sync: false });
+    expect(fixed.quarantined).toBe(0);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+  });
+
+  it('migrates a database built from the SQLAlchemy model: json columns, `parameters`, invocation columns', async () => {
+    db = await freshDatabase('empty');
+    await buildWithoutLedger(db.sql, '005');
+    await applyFixture(db.sql, 'model_v1.sql');
+    const ctx = await db.context();
+    await schemaUp(ctx, { baseline: '005' });
+    await seed(ctx, { servers: 25, toolsPerServer: 3, dirty: false });
+    const r = await executeData(ctx, { sync: false });
+    expect(r.tables.map((t) => t.inserted)).toEqual([25, 75]);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+    const [t] = await db.sql<{ n: number }[]>`select count(*)::int as n from capabilities where metadata ? 'invocation_count' and metadata->>'invocation_count' is not null`;
+    expect(t!.n).toBe(75);
+  });
+
+  it('overwrites rows an Alembic-made copy left (faulty merge), keeping their images for rollback', async () => {
+    const { db, ctx } = await seeded({ servers: 15, tools: 2 });
+    await applyFixture(db.sql, 'alembic_v2_007_data.sql');
+    const [pre] = await db.sql<{ n: number; h: string }[]>`select count(*)::int as n, md5(string_agg(to_jsonb(r)::text, ',' order by id)) as h from resources r`;
+    expect(pre!.n).toBe(15);
+    const r = await executeData(ctx, { sync: false });
+    expect(r.preexisting_captured).toBeGreaterThanOrEqual(15);
+    expect(r.tables.find((t) => t.table === 'resources')!.updated).toBe(15);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+    await rollbackData(ctx);
+    const [post] = await db.sql<{ n: number; h: string }[]>`select count(*)::int as n, md5(string_agg(to_jsonb(r)::text, ',' order by id)) as h from resources r`;
+    expect(post).toEqual(pre);
+  });
+});
+
+describe('batches survive kill -9', () => {
+  it('a batched run killed at several points is finished by a re-run: nothing missing, nothing twice, finished batches not redone', async () => {
+    const { db, ctx } = await seeded({ servers: 400, tools: 5 });
+    for (const killAfterRows of [1, 600]) {
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sark-migrate.js'), 'data', '--execute', '--no-sync', '--batch-size', '25', '--database-url', db.url], {
+        stdio: 'ignore',
+        env: { ...process.env, CI: '1' },
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      // Kill as soon as progress shows that many rows committed (resources, then capabilities).
+      for (let i = 0; i < 400; i++) {
+        const [p] = await db.sql<{ done: number }[]>`
+          select coalesce(sum(rows_done), 0)::int as done from sark_migration.copy_progress where finished_at is null`.catch(() => [{ done: 0 }]);
+        if (p!.done >= killAfterRows) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const [before] = await db.sql<{ done: number }[]>`select coalesce(sum(rows_done), 0)::int as done from sark_migration.copy_progress where finished_at is null`;
+    const rerun = await executeData(ctx, { sync: false, batchSize: 25 });
+    if (before!.done > 0) expect(rerun.tables.some((t) => t.resumed)).toBe(true);
+    const [counts] = await db.sql<{ r: number; c: number }[]>`select (select count(*) from resources)::int as r, (select count(*) from capabilities)::int as c`;
+    expect(counts).toEqual({ r: 400, c: 2000 });
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+  });
+});
+
+describe('rollback', () => {
+  it('removes exactly what the migration wrote; v2-native rows (even protocol mcp) stay, and so does a resource they reference', async () => {
+    const { db, ctx } = await seeded({ servers: 20, tools: 2 });
+    await executeData(ctx, { sync: false });
+    await db.sql`insert into resources (id, name, protocol, endpoint, metadata) values ('native-mcp-1', 'native', 'mcp', 'https://native.example', '{"transport":"http"}')`;
+    const [migrated] = await db.sql<{ id: string }[]>`select id from resources where metadata ? '_v1' order by id limit 1`;
+    await db.sql`insert into capabilities (id, resource_id, name) values ('native-cap-1', ${migrated!.id}, 'native capability')`;
+    const plan = runCli(['data', '--rollback', '--dry-run', '--json', '--database-url', db.url]);
+    expect(plan.status).toBe(0);
+    await installDefinitions(db.sql);
+    const result = await rollbackData(ctx);
+    const res = result.find((r) => r.target_table === 'resources')!;
+    expect(Number(res.kept_referenced)).toBe(1);
+    const rows = await db.sql<{ id: string }[]>`select id from resources order by id`;
+    expect(rows.map((r) => r.id).sort()).toEqual([migrated!.id, 'native-mcp-1'].sort());
+    const caps = await db.sql<{ id: string }[]>`select id from capabilities`;
+    expect(caps.map((c) => c.id)).toEqual(['native-cap-1']);
+    const [v1] = await db.sql<{ s: number; t: number }[]>`select (select count(*) from mcp_servers)::int as s, (select count(*) from mcp_tools)::int as t`;
+    expect(v1).toEqual({ s: 20, t: 40 });
+  });
+});
