@@ -104,7 +104,7 @@ describe('clean data', () => {
     await runAlone();
     const s2 = await stats();
     expect(s2).toEqual(s1);
-    expect(s2.every((s) => s.dead === 0)).toBe(true);
+    expect(s2.every((s: { dead: number }) => s.dead === 0)).toBe(true);
   });
 
   it('propagates v1 changes made between runs: updates, inserts and deletes', async () => {

@@ -1,25 +1,44 @@
 /**
  * `demo`: the first thing a newcomer runs. A throwaway PostgreSQL, a v1 database seeded with clean
- * and a few dirty rows, then every phase in runbook order; the server and its files are removed at
- * the end, also after a failure or Ctrl-C.
+ * and a few dirty rows, then every phase in runbook order — preflight, backup, schema up, data dry
+ * run, the copy with the sync on, validation, optimization — ending in the validation summary, the
+ * query benchmark table and where the JSON report was written. The server and its files are
+ * removed at the end, also after a failure or Ctrl-C.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { openContext, type GlobalOptions } from '../context.ts';
+import { openContext, type Context, type GlobalOptions } from '../context.ts';
+import { applySqlFile, PROJECT_ROOT, SQL_DIR } from '../db/sqlFiles.ts';
 import { createDatabase, startThrowawayServer } from '../db/throwaway.ts';
+import { backup } from '../backup/backup.ts';
+import { planData } from '../data/plan.ts';
+import { ExitCode } from '../errors.ts';
 import { formatDuration, log, step } from '../output.ts';
+import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
+import { renderBenchmark } from '../optimize/report.ts';
+import { preflight } from '../preflight/preflight.ts';
+import type { ValidationReport } from '../report/schema.ts';
 import { schemaUp } from '../schema/migrate.ts';
 import { readStatus, type DatabaseStatus } from '../status/phase.ts';
+import { executeData } from './data.ts';
 import { seed } from './seed.ts';
+import { summarize, validate } from './validate.ts';
 
 const DemoOptions = z.object({
   servers: z.number().int().min(1).max(1_000_000).default(2000),
   toolsPerServer: z.number().int().min(0).max(100).default(5),
+  reportDir: z.string().default(join(PROJECT_ROOT, 'reports')),
 });
 
 export interface DemoResult {
   server: string;
   phases: { name: string; seconds: number }[];
+  quarantined: number;
+  report_path: string;
+  report: ValidationReport;
+  benchmark: BenchmarkResult;
   status: DatabaseStatus;
 }
 
@@ -32,18 +51,32 @@ export async function demo(global: GlobalOptions, o: z.infer<typeof DemoOptions>
     phases.push({ name, seconds: (performance.now() - t) / 1000 });
     return r;
   };
+  mkdirSync(o.reportDir, { recursive: true });
   try {
     const conn = await createDatabase(server, `sark_demo_${process.pid}`);
-    const ctx = await openContext(global, conn);
+    const ctx: Context = await openContext(global, conn);
     try {
       log.info(`demo database: ${ctx.where} (PostgreSQL ${ctx.server.serverVersion}, ${server.kind})`);
       await timed('building the SARK v1 schema (migrations 001-005)', () => schemaUp(ctx, { to: '005' }));
-      await timed(`seeding v1 data (${o.servers} servers, ${o.toolsPerServer} tools each, plus dirty rows)`, () =>
+      await timed(`seeding v1: ${o.servers} servers, ${o.toolsPerServer} tools each, plus dirty rows`, () =>
         seed(ctx, { servers: o.servers, toolsPerServer: o.toolsPerServer, dirty: true }),
       );
+      const checklist = await timed('pre-migration checklist (preflight)', () => preflight(ctx, { longTransactionThreshold: '1min', allowDrift: false }));
+      log.info(`preflight: ${checklist.status}`);
+      const archive = join(o.reportDir, `demo_backup_${process.pid}.dump`);
+      await timed('backup (pg_dump -Fc, verified)', () => backup(ctx, archive));
       await timed('phase 1: schema up (migrations 006-007)', () => schemaUp(ctx, {}));
+      const plan = await timed('phase 2: data --dry-run', () => planData(ctx));
+      for (const p of plan.plan) log.info(`plan ${p.target_table}: insert ${p.would_insert}, quarantined ${p.quarantined}`);
+      const copy = await timed('phase 2: data --execute (sync on, keyset batches of 1000)', () => executeData(ctx, { batchSize: 1000 }));
+      await seedCosts(ctx, o.servers * 5);
+      const report = await timed('phase 3: validate --full', () => validate(ctx, 'full'));
+      const reportPath = join(o.reportDir, 'demo_validation_report.json');
+      writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+      const benchmark = await timed('phase 5: optimize --benchmark', () => runBenchmark(ctx, { runs: 20 }));
       const status = await readStatus(ctx.sql);
-      return { server: server.kind, phases, status };
+      process.stderr.write(`\n${summarize(report, ctx.where)}\n\n${renderBenchmark(benchmark)}\n\n`);
+      return { server: server.kind, phases, quarantined: copy.quarantined, report_path: reportPath, report, benchmark, status };
     } finally {
       await ctx.close();
     }
@@ -52,13 +85,22 @@ export async function demo(global: GlobalOptions, o: z.infer<typeof DemoOptions>
   }
 }
 
+/** Some cost rows, so the cost query pattern and the materialized view have data. */
+async function seedCosts(ctx: Context, rows: number) {
+  await applySqlFile(ctx.sql, join(SQL_DIR, 'bench', '001_seed_cost_tracking.sql'), false);
+  await ctx.sql`select sark_bench.seed_cost_tracking(${rows}::bigint)`;
+  await ctx.sql`refresh materialized view concurrently mv_daily_cost_summary`;
+  await ctx.sql`analyze`;
+}
+
 export const demoCommand = defineCommand({
   command: 'demo',
   describe: 'The whole migration on a throwaway PostgreSQL with seeded v1 data, ending in the report',
   builder: (y) =>
     y
       .option('servers', { type: 'number', default: 2000, describe: 'v1 servers to seed' })
-      .option('tools-per-server', { type: 'number', default: 5, describe: 'v1 tools per server' }),
+      .option('tools-per-server', { type: 'number', default: 5, describe: 'v1 tools per server' })
+      .option('report-dir', { type: 'string', describe: 'where the report and the backup go (default reports/)' }),
   options: DemoOptions,
   run: async (o) => {
     const result = await demo(o, o);
@@ -66,12 +108,15 @@ export const demoCommand = defineCommand({
       result,
       human: () =>
         [
-          'demo finished:',
-          ...result.phases.map((p) => `  ${p.name.padEnd(72)} ${formatDuration(p.seconds * 1000)}`),
+          'demo finished — every phase, in runbook order:',
+          ...result.phases.map((p) => `  ${p.name.padEnd(64)} ${formatDuration(p.seconds * 1000)}`),
           '',
           `status: database_version ${result.status.database_version}, schema ${result.status.schema_version}, phase ${result.status.phase}`,
-          ...Object.entries(result.status.counts).map(([k, v]) => `  ${k.padEnd(18)} ${v ?? '-'}`),
+          `${result.quarantined} dirty v1 rows were quarantined with their reasons (as designed: seed --dirty makes them).`,
+          `validation: ${result.report.status.toUpperCase()} (${result.report.passed_checks}/${result.report.total_checks} checks)`,
+          `report written to ${result.report_path}`,
         ].join('\n'),
+      exitCode: result.report.status === 'passed' ? ExitCode.ok : ExitCode.failed,
     };
   },
 });
