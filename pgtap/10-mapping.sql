@@ -1,7 +1,7 @@
--- 10-mapping: the invariants of the v1 -> v2 data mapping (sql/data), checked inside the database.
+-- 10-mapping: the invariants of the v1 -> v2 data mapping (sql/mapping, sql/data), checked inside the database.
 --
 -- Run with: pg_prove -d <db> pgtap/10-mapping.sql
--- Requires: the pgtap extension to be installable; a MIGRATED database: sql/data 001..008
+-- Requires: the pgtap extension to be installable; a MIGRATED database: sql/mapping 001..008
 -- installed and the data pipeline run (capture, refresh_quarantine, both copies, delete_vanished)
 -- over whatever v1 data it holds, clean or dirty, either v1 schema variant. Nothing is seeded here:
 -- the suite checks the database as it is, so it can be pointed at a real migrated database too.

@@ -52,6 +52,15 @@ interface BatchRow {
 export async function copyData(ctx: Context, opts: { batchSize?: number } = {}): Promise<CopyResult> {
   const started = performance.now();
   const sql = ctx.sql;
+  // The run watermark: when no input row was written since the last finished run began (and the
+  // definitions are the same), every step would write nothing — proven without computing an image.
+  const run = one(await sql<{ run_id: number; noop: boolean; reason: string; copied: Record<string, number> }[]>`
+    select * from sark_migration.begin_run()`);
+  if (run.noop) {
+    log.info(`nothing to copy: ${run.reason}`);
+    return noopResult(ctx, run.copied, started);
+  }
+  log.debug(`run ${run.run_id}: ${run.reason}`);
   const [captured] = await sql<{ n: number }[]>`select coalesce(sum(captured), 0)::int as n from sark_migration.capture_preexisting()`;
   if (captured!.n > 0) log.warn(`${captured!.n} v2 rows existed before this migration touched them; their images are saved for rollback`);
   await sql`select * from sark_migration.refresh_quarantine()`;
@@ -70,6 +79,7 @@ export async function copyData(ctx: Context, opts: { batchSize?: number } = {}):
     if (t) t.deleted = Number(row.deleted);
     if (Number(row.kept) > 0) log.warn(`${row.kept} ${row.target_table} whose v1 row is gone were kept: v2-native capabilities still reference them`);
   }
+  await sql`select sark_migration.finish_run(${run.run_id})`;
   return {
     tables,
     preexisting_captured: captured!.n,
@@ -115,4 +125,22 @@ async function copyTable(ctx: Context, target: CopyTarget, source: string, quara
     seconds,
     rows_per_second: seconds > 0 ? Math.round(written / seconds) : written,
   };
+}
+
+async function noopResult(ctx: Context, copied: Record<string, number>, started: number): Promise<CopyResult> {
+  const held = await ctx.sql<{ source_table: string; n: number }[]>`
+    select source_table, count(distinct source_id)::int as n from sark_migration.quarantine group by source_table`;
+  const tables = COPY_TARGETS.map(({ target, source }) => ({
+    table: target,
+    inserted: 0,
+    updated: 0,
+    unchanged: Number(copied?.[target] ?? 0),
+    quarantined: held.find((q) => q.source_table === source)?.n ?? 0,
+    deleted: 0,
+    batches: 0,
+    resumed: false,
+    seconds: 0,
+    rows_per_second: 0,
+  }));
+  return { tables, preexisting_captured: 0, quarantined: tables.reduce((n, t) => n + t.quarantined, 0), seconds: (performance.now() - started) / 1000 };
 }
