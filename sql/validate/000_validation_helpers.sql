@@ -90,6 +90,23 @@ COMMENT ON FUNCTION sark_migration.validation_define_view(text, text[], text, te
   'otherwise from stub_body, or (stub_check_name given) as a one-row failing check saying what is missing, '
   'or not at all. Returns true when the real view was created.';
 
+-- A 64-bit hash of a whole row, the one primitive the fidelity checks compare rows with.
+-- hash_record_extended exists from PostgreSQL 14; on 13 the row's text form is hashed instead
+-- (same 64-bit guarantee, a little slower). Plain SQL with one expression: inlined, no call cost.
+DO $$
+BEGIN
+  IF current_setting('server_version_num')::int >= 140000 THEN
+    EXECUTE $f$CREATE OR REPLACE FUNCTION sark_migration.row_hash(r anyelement, seed bigint) RETURNS bigint
+               LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT hash_record_extended(r, seed)'$f$;
+  ELSE
+    EXECUTE $f$CREATE OR REPLACE FUNCTION sark_migration.row_hash(r anyelement, seed bigint) RETURNS bigint
+               LANGUAGE sql STABLE PARALLEL SAFE AS 'SELECT hashtextextended(r::text, seed)'$f$;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.row_hash(anyelement, bigint) IS
+  'A 64-bit hash of a whole row (hash_record_extended on PostgreSQL 14+, of its text form on 13).';
+
 -- The comparison every big check is built on. Two row sets, each given as a query returning
 -- (id text, h bigint, j jsonb): h a hash of the whole row (hash_record_extended), j the row as JSON
 -- (computed only for the rows that differ, for the report). The generated view returns the ids

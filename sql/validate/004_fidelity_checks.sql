@@ -23,7 +23,7 @@
 -- rows only. A changed value changes its row's hash and so its bucket's sum (missing a
 -- difference needs a 64-bit collision).
 --
--- Requires: 000; PostgreSQL 14+ (hash_record_extended); the mapping (sql/mapping):
+-- Requires: 000; sark_migration.row_hash (000; any supported PostgreSQL); the mapping (sql/mapping):
 --           resource_image, capability_image, v1_servers, v1_tools, v1_servers_rebuilt,
 --           v1_tools_rebuilt, quarantine; public.resources, capabilities, mcp_servers, mcp_tools.
 --           Where one is missing the family is one failing check saying which.
@@ -39,18 +39,18 @@
 SELECT sark_migration.validation_define_diff_view(
   view_name   => 'validation_resource_mismatches',
   requires    => ARRAY['public.resources', 'sark_migration.resource_image', 'sark_migration.quarantine',
-                       'hash_record_extended(record,bigint)'],
+                       'sark_migration.row_hash(anyelement,bigint)'],
   description => 'Migrated resources rows (metadata._v1, not quarantined) that differ from resource_image (the '
                  'mapping of their v1 server), and resource_image rows missing from resources. left_image: the '
                  'resources row, right_image: the expected one.',
   left_rows   => $q$SELECT r.id::text AS id,
-                       hash_record_extended(ROW(r.id::text, r.name::text, r.protocol::text, r.endpoint::text,
+                       sark_migration.row_hash(ROW(r.id::text, r.name::text, r.protocol::text, r.endpoint::text,
                                                 r.sensitivity_level::text, r.metadata, r.created_at, r.updated_at), 0) AS h,
                        to_jsonb(r) AS j
                 FROM public.resources r
                 WHERE r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
   left_held   => $q$SELECT r.id::text AS id,
-                       hash_record_extended(ROW(r.id::text, r.name::text, r.protocol::text, r.endpoint::text,
+                       sark_migration.row_hash(ROW(r.id::text, r.name::text, r.protocol::text, r.endpoint::text,
                                                 r.sensitivity_level::text, r.metadata, r.created_at, r.updated_at), 0) AS h
                 FROM public.resources r
                 WHERE r.id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
@@ -58,7 +58,7 @@ SELECT sark_migration.validation_define_diff_view(
                   AND r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
   -- resource_image leaves the quarantine out itself: nothing to subtract on the right.
   right_rows  => $q$SELECT i.id::text AS id,
-                       hash_record_extended(ROW(i.id::text, i.name::text, i.protocol::text, i.endpoint::text,
+                       sark_migration.row_hash(ROW(i.id::text, i.name::text, i.protocol::text, i.endpoint::text,
                                                 i.sensitivity_level::text, i.metadata, i.created_at, i.updated_at), 0) AS h,
                        to_jsonb(i) - 'source_id' AS j
                 FROM sark_migration.resource_image i$q$,
@@ -71,18 +71,18 @@ SELECT sark_migration.validation_define_diff_view(
 SELECT sark_migration.validation_define_diff_view(
   view_name   => 'validation_capability_mismatches',
   requires    => ARRAY['public.capabilities', 'public.mcp_tools', 'sark_migration.capability_image',
-                       'sark_migration.quarantine', 'hash_record_extended(record,bigint)'],
+                       'sark_migration.quarantine', 'sark_migration.row_hash(anyelement,bigint)'],
   description => 'Migrated capabilities rows (metadata._v1, not quarantined, nor their server) that differ from '
                  'capability_image (the mapping of their v1 tool), and capability_image rows missing from '
                  'capabilities. left_image: the capabilities row, right_image: the expected one.',
   left_rows   => $q$SELECT c.id::text AS id,
-                       hash_record_extended(ROW(c.id::text, c.resource_id::text, c.name::text, c.description::text,
+                       sark_migration.row_hash(ROW(c.id::text, c.resource_id::text, c.name::text, c.description::text,
                                                 c.input_schema, c.output_schema, c.sensitivity_level::text, c.metadata), 0) AS h,
                        to_jsonb(c) AS j
                 FROM public.capabilities c
                 WHERE c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
   left_held   => $q$SELECT c.id::text AS id,
-                       hash_record_extended(ROW(c.id::text, c.resource_id::text, c.name::text, c.description::text,
+                       sark_migration.row_hash(ROW(c.id::text, c.resource_id::text, c.name::text, c.description::text,
                                                 c.input_schema, c.output_schema, c.sensitivity_level::text, c.metadata), 0) AS h
                 FROM public.capabilities c
                 WHERE (c.id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
@@ -92,7 +92,7 @@ SELECT sark_migration.validation_define_diff_view(
                   AND c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
   -- capability_image leaves the quarantine out itself: nothing to subtract on the right.
   right_rows  => $q$SELECT i.id::text AS id,
-                       hash_record_extended(ROW(i.id::text, i.resource_id::text, i.name::text, i.description::text,
+                       sark_migration.row_hash(ROW(i.id::text, i.resource_id::text, i.name::text, i.description::text,
                                                 i.input_schema, i.output_schema, i.sensitivity_level::text, i.metadata), 0) AS h,
                        to_jsonb(i) - 'source_id' AS j
                 FROM sark_migration.capability_image i$q$,
@@ -108,16 +108,16 @@ SELECT sark_migration.validation_define_diff_view(
 SELECT sark_migration.validation_define_diff_view(
   view_name   => 'validation_server_roundtrip_mismatches',
   requires    => ARRAY['public.mcp_servers', 'sark_migration.v1_servers', 'sark_migration.v1_servers_rebuilt',
-                       'sark_migration.quarantine', 'hash_record_extended(record,bigint)'],
+                       'sark_migration.quarantine', 'sark_migration.row_hash(anyelement,bigint)'],
   description => '(v1_servers EXCEPT v1_servers_rebuilt) and the reverse, by id, without quarantined servers. '
                  'left_image: the v1 row, right_image: the row rebuilt from v2.',
-  left_rows   => $q$SELECT s.id::text AS id, hash_record_extended(s, 0) AS h, to_jsonb(s) AS j
+  left_rows   => $q$SELECT s.id::text AS id, sark_migration.row_hash(s, 0) AS h, to_jsonb(s) AS j
                 FROM sark_migration.v1_servers s$q$,
-  left_held   => $q$SELECT s.id::text AS id, hash_record_extended(s, 0) AS h
+  left_held   => $q$SELECT s.id::text AS id, sark_migration.row_hash(s, 0) AS h
                 FROM sark_migration.v1_servers s
                 WHERE s.id = ANY (ARRAY(SELECT q.source_id FROM sark_migration.quarantine q
                                          WHERE q.source_table = 'mcp_servers'))$q$,
-  right_rows  => $q$SELECT b.id::text AS id, hash_record_extended(b, 0) AS h, to_jsonb(b) AS j
+  right_rows  => $q$SELECT b.id::text AS id, sark_migration.row_hash(b, 0) AS h, to_jsonb(b) AS j
                 FROM sark_migration.v1_servers_rebuilt b$q$,
   held_ids    => sark_migration.validation_held_servers_sql(),
   left_only   => 'not_rebuilt',
@@ -129,18 +129,18 @@ SELECT sark_migration.validation_define_diff_view(
   view_name   => 'validation_tool_roundtrip_mismatches',
   requires    => ARRAY['public.mcp_tools', 'public.capabilities', 'sark_migration.v1_tools',
                        'sark_migration.v1_tools_rebuilt', 'sark_migration.quarantine',
-                       'hash_record_extended(record,bigint)'],
+                       'sark_migration.row_hash(anyelement,bigint)'],
   description => '(v1_tools EXCEPT v1_tools_rebuilt) and the reverse, by id, without quarantined tools and tools '
                  'of quarantined servers. left_image: the v1 row, right_image: the row rebuilt from v2.',
-  left_rows   => $q$SELECT t.id::text AS id, hash_record_extended(t, 0) AS h, to_jsonb(t) AS j
+  left_rows   => $q$SELECT t.id::text AS id, sark_migration.row_hash(t, 0) AS h, to_jsonb(t) AS j
                 FROM sark_migration.v1_tools t$q$,
-  left_held   => $q$SELECT t.id::text AS id, hash_record_extended(t, 0) AS h
+  left_held   => $q$SELECT t.id::text AS id, sark_migration.row_hash(t, 0) AS h
                 FROM sark_migration.v1_tools t
                 WHERE t.id = ANY (ARRAY(SELECT q.source_id FROM sark_migration.quarantine q
                                          WHERE q.source_table = 'mcp_tools'))
                    OR t.server_id = ANY (ARRAY(SELECT q.source_id FROM sark_migration.quarantine q
                                                 WHERE q.source_table = 'mcp_servers'))$q$,
-  right_rows  => $q$SELECT b.id::text AS id, hash_record_extended(b, 0) AS h, to_jsonb(b) AS j
+  right_rows  => $q$SELECT b.id::text AS id, sark_migration.row_hash(b, 0) AS h, to_jsonb(b) AS j
                 FROM sark_migration.v1_tools_rebuilt b$q$,
   held_ids    => sark_migration.validation_held_tools_sql(),
   left_only   => 'not_rebuilt',
@@ -155,7 +155,7 @@ SELECT sark_migration.validation_define_view(
   ARRAY['public.resources', 'public.capabilities', 'public.mcp_servers', 'public.mcp_tools',
         'sark_migration.validation_resource_mismatches', 'sark_migration.validation_capability_mismatches',
         'sark_migration.validation_server_roundtrip_mismatches', 'sark_migration.validation_tool_roundtrip_mismatches',
-        'sark_migration.validation_uuid(text)', 'hash_record_extended(record,bigint)'],
+        'sark_migration.validation_uuid(text)', 'sark_migration.row_hash(anyelement,bigint)'],
   $view$
   WITH rm AS MATERIALIZED (
     -- "not_in_image" rows whose v1 server is gone belong to fidelity.v1_source_gone instead.
