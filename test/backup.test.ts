@@ -84,7 +84,7 @@ describe('backup --out FILE', () => {
       chmodSync(join(fake, tool), 0o755);
     }
     const out = join(dir, 'old.dump');
-    const r = runCli(['backup', '--json', '--out', out, '--database-url', source.url], { PG_BINDIR: fake });
+    const r = runCli(['backup', '--json', '--out', out, '--database-url', source.url], { PG_CLIENT_BINDIR: fake });
     expect(r.status).toBe(3);
     expect(r.json().error.message).toMatch(/pg_dump 12 .* is older than required/);
     expect(existsSync(out)).toBe(false);

@@ -362,10 +362,14 @@ COMMENT ON FUNCTION sark_migration.record_sync_failure(text, text, text[], text,
 -- The trigger function of the forward sync: AFTER INSERT / UPDATE / DELETE ... FOR EACH STATEMENT
 -- on mcp_servers and mcp_tools, with the transition tables new_rows / old_rows. Every id in them
 -- is applied (an UPDATE that changes a primary key is a delete of the old id and an insert of the
--- new one, which apply_* handles as such).
+-- new one, which apply_* handles as such). lock_timeout 1s: the longest the sync may make an
+-- application write wait for a lock (e.g. on a mapping view being replaced by DDL); past it the
+-- apply gives up, the write goes through and the failure is recorded for retry_sync_failures().
+-- Adjust with ALTER FUNCTION sark_migration.forward_sync() SET lock_timeout = '...'.
 CREATE OR REPLACE FUNCTION sark_migration.forward_sync()
 RETURNS trigger
 LANGUAGE plpgsql
+SET lock_timeout = '1s'
 AS $$
 DECLARE
   ids   uuid[];

@@ -481,10 +481,12 @@ COMMENT ON FUNCTION sark_migration.reverse_apply_capabilities(text[]) IS
   'what v1 cannot represent, upserts the rest (reverse_upsert_tools). Idempotent; never raises for a row v1 refuses.';
 
 -- The trigger function of the reverse sync: AFTER INSERT / UPDATE / DELETE ... FOR EACH STATEMENT on
--- resources and capabilities, with the transition tables new_rows / old_rows.
+-- resources and capabilities, with the transition tables new_rows / old_rows. lock_timeout 1s, as
+-- forward_sync(): a v2 write never waits longer than that because of the sync.
 CREATE OR REPLACE FUNCTION sark_migration.reverse_sync()
 RETURNS trigger
 LANGUAGE plpgsql
+SET lock_timeout = '1s'
 AS $$
 DECLARE
   ids   text[];

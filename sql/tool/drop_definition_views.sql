@@ -17,5 +17,11 @@ BEGIN
   LOOP
     EXECUTE format('DROP VIEW IF EXISTS sark_migration.%I CASCADE', v);
   END LOOP;
+  -- The definition files that created them are no longer installed: forget their hashes, so the
+  -- next run that needs them applies them again instead of trusting the record.
+  IF to_regclass('sark_migration.applied_files') IS NOT NULL THEN
+    DELETE FROM sark_migration.applied_files
+     WHERE path LIKE 'sql/mapping/%' OR path LIKE 'sql/validate/%' OR path ~ '^sql/sync/0';
+  END IF;
 END
 $$;

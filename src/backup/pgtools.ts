@@ -1,7 +1,9 @@
 /**
  * pg_dump and pg_restore: which binaries, and how they are run. A binary is chosen to match the
  * server's major version (pg_dump refuses a newer server, and an older pg_restore cannot read a
- * newer archive); PG_BINDIR, when set, is the operator's explicit choice and the only one used.
+ * newer archive). PG_CLIENT_BINDIR, when set, is the operator's explicit choice and the only place
+ * looked at; PG_BINDIR is tried first otherwise (it may hold only server binaries, as the
+ * npm-packaged PostgreSQL builds do, so the usual places are searched after it).
  * Children get the tool's connection settings as libpq variables: the password travels in
  * PGPASSWORD, never on a command line.
  */
@@ -27,8 +29,9 @@ export function toolVersion(path: string): PgTool | undefined {
 }
 
 function candidateDirs(serverMajor: number): string[] {
-  if (process.env.PG_BINDIR) return [process.env.PG_BINDIR];
-  const dirs = [join('/usr/lib/postgresql', String(serverMajor), 'bin')];
+  if (process.env.PG_CLIENT_BINDIR) return [process.env.PG_CLIENT_BINDIR];
+  const dirs = process.env.PG_BINDIR ? [process.env.PG_BINDIR] : [];
+  dirs.push(join('/usr/lib/postgresql', String(serverMajor), 'bin'));
   const found = findBindir();
   if (found) dirs.push(found);
   const pgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
@@ -53,14 +56,16 @@ export function findPgTool(name: 'pg_dump' | 'pg_restore', serverMajor: number, 
   const usable = tools.filter((t) => t.major >= minMajor);
   const chosen = usable.find((t) => t.major === serverMajor) ?? usable.sort((a, b) => a.major - b.major)[0];
   if (chosen) return chosen;
-  const where = process.env.PG_BINDIR ? `PG_BINDIR (${process.env.PG_BINDIR})` : '/usr/lib/postgresql/*/bin, pg_config --bindir and PATH';
+  const where = process.env.PG_CLIENT_BINDIR
+    ? `PG_CLIENT_BINDIR (${process.env.PG_CLIENT_BINDIR})`
+    : `${process.env.PG_BINDIR ? `PG_BINDIR (${process.env.PG_BINDIR}), ` : ''}/usr/lib/postgresql/*/bin, pg_config --bindir and PATH`;
   if (tools.length === 0) {
-    throw prerequisiteMissing(`No ${name} was found in ${where}.`, `Install the PostgreSQL ${serverMajor} client tools (apt-get install postgresql-client-${serverMajor}) or set PG_BINDIR to their directory.`);
+    throw prerequisiteMissing(`No ${name} was found in ${where}.`, `Install the PostgreSQL ${serverMajor} client tools (apt-get install postgresql-client-${serverMajor}) or set PG_CLIENT_BINDIR to their directory.`);
   }
   const newest = tools.sort((a, b) => b.major - a.major)[0]!;
   throw prerequisiteMissing(
     `${name} ${newest.major} (${newest.path}) is older than required (${minMajor}${minMajor === serverMajor ? ', the server\'s major version' : ''}); it would refuse or produce an unusable archive.`,
-    `Install the PostgreSQL ${minMajor} client tools (apt-get install postgresql-client-${minMajor}) or set PG_BINDIR to a bin directory of version ${minMajor} or newer.`,
+    `Install the PostgreSQL ${minMajor} client tools (apt-get install postgresql-client-${minMajor}) or set PG_CLIENT_BINDIR to a bin directory of version ${minMajor} or newer.`,
   );
 }
 

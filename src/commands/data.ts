@@ -7,7 +7,6 @@ import { defineCommand } from '../command.ts';
 import { withContext, type Context } from '../context.ts';
 import { installDefinitions } from '../db/definitions.ts';
 import { withRunLock } from '../db/lock.ts';
-import { withLockRetry } from '../db/retry.ts';
 import { guardDrift } from '../db/sqlFiles.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
 import { formatDuration } from '../output.ts';
@@ -15,6 +14,7 @@ import { copyData, type CopyResult } from '../data/copy.ts';
 import { planData, type DataPlan } from '../data/plan.ts';
 import { rollbackData, rollbackPlan, type RollbackRow } from '../data/rollback.ts';
 import { readSchemaState } from '../schema/state.ts';
+import { installDefinitionsBesideSync } from '../sync/sql.ts';
 import { prepareSyncForCopy, refuseRollbackWhileSyncing } from '../sync/sync.ts';
 
 const Options = z.object({
@@ -30,9 +30,8 @@ export async function executeData(ctx: Context, opts: { batchSize?: number; sync
   await requireV2Schema(ctx);
   return withRunLock(ctx.sql, async () => {
     await guardDrift(ctx.sql, ctx.options.allowDrift);
-    // While the sync runs, its triggers read these views: replacing them waits for (and briefly
-    // holds up) v1 writes, so it runs under lock_timeout and is retried like any DDL.
-    await withLockRetry('installing the definitions', () => installDefinitions(ctx.sql));
+    // While the sync runs, its triggers read these views: they are not replaced under it.
+    await installDefinitionsBesideSync(ctx);
     // The forward sync goes on BEFORE the copy (unless --no-sync), so no v1 write falls between.
     await prepareSyncForCopy(ctx, opts.sync ?? true);
     return copyData(ctx, opts);

@@ -3,11 +3,13 @@
  * dirty-data findings, the validation views. They are idempotent (CREATE OR REPLACE / IF NOT
  * EXISTS) and live in these folders, applied in this order:
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
 import { upSection } from '../schema/state.ts';
 import { one, type Sql } from './connect.ts';
-import { applySqlFolder, sqlFilesIn } from './sqlFiles.ts';
+import { applySqlFile, applySqlFolder, PROJECT_ROOT, projectPath, sha256, sqlFilesIn } from './sqlFiles.ts';
 
 export const DEFINITION_FOLDERS = ['tool', 'mapping', 'validate'] as const;
 
@@ -17,6 +19,20 @@ export async function installDefinitions(sql: Sql): Promise<void> {
 }
 
 class Rollback extends Error {}
+
+export async function staleDefinitionFiles(sql: Sql): Promise<string[]> {
+  const current = await installedUnchanged(sql);
+  return DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder)).map(projectPath).filter((path) => !current.has(path));
+}
+
+/** Definition files recorded as applied with the content they have now; the others are stale. */
+export async function installedUnchanged(sql: Sql): Promise<Set<string>> {
+  const [ledger] = await sql<{ ok: boolean }[]>`select to_regclass('sark_migration.applied_files') is not null as ok`;
+  if (!ledger!.ok) return new Set();
+  const recorded = new Map((await sql<{ path: string; sha256: string }[]>`select path, sha256 from sark_migration.applied_files`).map((r) => [r.path, r.sha256]));
+  const files = DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder));
+  return new Set(files.map(projectPath).filter((path) => recorded.get(path) === sha256(readFileSync(join(PROJECT_ROOT, path), 'utf8'))));
+}
 
 /**
  * Read-only commands (validate, every --dry-run, preflight) create nothing: they install the
@@ -36,9 +52,13 @@ export async function withDefinitionsReadOnly<T>(ctx: Context, fn: (tx: Sql) => 
       if (opts.scaffoldV2 && one(await sql<{ missing: boolean }[]>`select to_regclass('public.resources') is null as missing`).missing) {
         await sql.unsafe(upSection('006_protocol_adapters'));
       }
-      for (const folder of DEFINITION_FOLDERS) {
-        for (const file of sqlFilesIn(folder)) log.debug(`(read-only) ${file}`);
-        await applySqlFolder(sql, folder, false);
+      // Files installed with exactly this content are left alone: replacing their views would take
+      // ACCESS EXCLUSIVE locks that the sync triggers (reading them in every v1 write) would wait on.
+      const current = await installedUnchanged(sql);
+      for (const file of DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder))) {
+        if (current.has(projectPath(file))) continue;
+        log.debug(`(read-only) ${projectPath(file)}`);
+        await applySqlFile(sql, file, false);
       }
       result = await fn(sql);
       throw new Rollback();

@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Sql } from '../db/connect.ts';
+import { installDefinitions, staleDefinitionFiles } from '../db/definitions.ts';
 import { withLockRetry } from '../db/retry.ts';
 import { applySqlFile, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
+import { refused } from '../errors.ts';
 import { log } from '../output.ts';
+import { forwardSyncOn } from './copyLock.ts';
 
 export const SYNC_FOLDER = 'sync';
 
@@ -67,4 +70,26 @@ export async function runSyncAction(ctx: Context, action: SyncAction, settings: 
       conn.release();
     }
   });
+}
+
+/**
+ * installDefinitions, for a command that writes while the forward sync may be on. The sync's
+ * triggers read the mapping's views inside every application write, and replacing a view holds an
+ * ACCESS EXCLUSIVE lock until the file's transaction ends: every v1 write would wait for it (and
+ * can deadlock with it). So while the sync is on, installed definitions are left as they are, and
+ * new or edited ones are refused with the way round.
+ */
+export async function installDefinitionsBesideSync(ctx: Context): Promise<void> {
+  if (!(await forwardSyncOn(ctx.sql))) return installDefinitions(ctx.sql);
+  const stale = await staleDefinitionFiles(ctx.sql);
+  if (stale.length === 0) {
+    log.debug('the sync is on and the definitions are installed and unchanged: not re-installed');
+    return;
+  }
+  throw refused(
+    `The sync is on, and these definition files are new or changed since they were installed: ${stale.join(', ')}. ` +
+      'Installing them replaces views the sync\'s triggers read in every application write, which would make those writes wait.',
+    'Run `sark-migrate sync --disable`, then `sark-migrate data --execute` again: it installs them, turns the sync back on and copies whatever changed in between.',
+    { stale },
+  );
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionSettings } from '../../src/config/connection.ts';
 import { openSql, type Sql } from '../../src/db/connect.ts';
 import type { Context } from '../../src/context.ts';
+import { installDefinitions } from '../../src/db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../../src/db/sqlFiles.ts';
 import { schemaUp } from '../../src/schema/migrate.ts';
 import { seed } from '../../src/commands/seed.ts';
@@ -347,11 +348,11 @@ export const NO_DIFFERENCES = { servers_missing_in_v2: 0, servers_extra_in_v2: 0
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The mapping's definition files live in sql/mapping once the lead has moved them out of sql/data;
- * until then they are applied from sql/data (001 .. 009) so that installDefinitions finds them.
+ * The definitions (tool, mapping, validate) installed, as a writing command installs them. While
+ * the mapping's files still sat in sql/data, they were applied from there.
  */
 export async function ensureMapping(sql: Sql): Promise<void> {
-  if (sqlFilesIn('mapping').length > 0) return;
+  if (sqlFilesIn('mapping').length > 0) return installDefinitions(sql);
   for (const file of sqlFilesIn('data').filter((f) => /\/00\d_[^/]*\.sql$/.test(f))) await applySqlFile(sql, file, false);
 }
 
