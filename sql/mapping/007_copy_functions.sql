@@ -155,7 +155,8 @@ RETURNS text
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-  r sark_migration.runs;
+  r          sark_migration.runs;
+  enabled_at timestamptz;
 BEGIN
   SELECT * INTO r FROM sark_migration.runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1;
   IF NOT FOUND THEN
@@ -163,6 +164,14 @@ BEGIN
   END IF;
   IF r.definitions IS DISTINCT FROM sark_migration.definitions_hash() THEN
     RETURN format('the sark_migration definitions changed since run %s', r.run_id);
+  END IF;
+  -- The cutover needs a copy that began after the forward sync was enabled (sql/sync): a run that
+  -- began before is not current for that purpose, so the next data --execute makes a new one.
+  IF to_regclass('sark_migration.sync_log') IS NOT NULL THEN
+    EXECUTE $q$SELECT max(at) FROM sark_migration.sync_log WHERE event = 'forward_enabled'$q$ INTO enabled_at;
+    IF enabled_at > r.started_at THEN
+      RETURN format('the forward sync was enabled after run %s began', r.run_id);
+    END IF;
   END IF;
   RETURN sark_migration.changed_since(r, sark_migration.tracked_tables());
 END
