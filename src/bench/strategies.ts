@@ -23,7 +23,7 @@ import type { Context } from '../context.ts';
 import { log } from '../output.ts';
 import type { BuildResult, BuildSettings } from '../optimize/indexes.ts';
 import { ensureIndexes } from '../optimize/indexes.ts';
-import { buildSecondaryIndexes, dropSecondaryIndexes, loadedTableIndexes, withGinMerger, type MergerStats } from '../optimize/load.ts';
+import { buildSecondaryIndexes, dropSecondaryIndexes, loadWithIndexesInPlace, loadedTableIndexes, type MergerStats } from '../optimize/load.ts';
 import type { CpuUsage } from './cpu.ts';
 import { runCopy } from './hooks.ts';
 
@@ -67,14 +67,15 @@ export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: 
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const base = { name, description: describeLoad(name) };
-  // A and A0: every defined index exists before the rows arrive (instant on empty tables).
-  if (indexing !== 'B') await ensureIndexes(ctx, loadedTableIndexes(), opts.build);
   if (indexing === 'A') {
-    const { result, merger } = await withGinMerger(ctx, load);
+    // Exactly what `data --execute` does with empty tables (src/optimize/load.ts).
+    const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, opts.build);
     const s = elapsed();
-    return { ...base, seconds: s, load_seconds: s - merger.final_seconds, build_seconds: merger.final_seconds, resources: result.resources, capabilities: result.capabilities, merger };
+    return { ...base, seconds: s, load_seconds: s - merger.final_seconds, build_seconds: merger.final_seconds, resources: result.resources, capabilities: result.capabilities, merger, builds: built };
   }
   if (indexing === 'A0') {
+    // Every defined index exists before the rows arrive (instant on empty tables).
+    await ensureIndexes(ctx, loadedTableIndexes(), opts.build);
     const r = await load();
     const s = elapsed();
     return { ...base, seconds: s, load_seconds: s, build_seconds: 0, resources: r.resources, capabilities: r.capabilities };

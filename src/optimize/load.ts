@@ -117,13 +117,28 @@ export function loadedTableIndexes(): IndexDefinition[] {
  * The load strategy in one call, for `data --execute`: when the v2 tables are still empty, every
  * defined index is created first (concurrently, instant on empty tables) so the copy maintains
  * them all and nothing is left to build afterwards; then `copy` runs beside the GIN merger.
+ * An index that cannot be created now (a lock or an old snapshot outlasting the retries) is not a
+ * reason to stop the copy: it is reported, and `optimize --optimize` builds it later.
  */
 export async function loadWithIndexesInPlace<T>(ctx: Context, copy: () => Promise<T>, settings: BuildSettings = DEFAULT_BUILD): Promise<{ result: T; merger: MergerStats; built: BuildResult[] }> {
   const [row] = await ctx.sql<{ empty: boolean }[]>`
     select not exists (select 1 from public.resources) and not exists (select 1 from public.capabilities) as empty`;
-  const built = row!.empty ? (await ensureIndexes(ctx, loadedTableIndexes(), settings)).filter((b) => b.action !== 'present') : [];
+  const built = row!.empty ? await createWhileEmpty(ctx, settings) : [];
   const { result, merger } = await withGinMerger(ctx, copy);
   return { result, merger, built };
+}
+
+async function createWhileEmpty(ctx: Context, settings: BuildSettings): Promise<BuildResult[]> {
+  const built: BuildResult[] = [];
+  for (const def of loadedTableIndexes()) {
+    try {
+      const [b] = await ensureIndexes(ctx, [def], settings);
+      if (b && b.action !== 'present') built.push(b);
+    } catch (e) {
+      log.warn(`${def.name} was not created before the load (${(e as Error).message}); the copy goes on without it, \`sark-migrate optimize --optimize\` builds it afterwards`);
+    }
+  }
+  return built;
 }
 
 /** Strategy B, for comparison: drop the defined indexes of the loaded tables (concurrently) before a load. */

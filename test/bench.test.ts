@@ -1,0 +1,50 @@
+/**
+ * `bench` end to end on a small scale: the command creates its own database on the test server,
+ * runs every load strategy and the pipeline, and writes a JSON result that can be compared. The
+ * timings themselves are not asserted here (see the brief: speed is measured by bench, not by
+ * timed unit tests); what is asserted is what each number stands for.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { toUrl } from '../src/config/connection.ts';
+import { openSql } from '../src/db/connect.ts';
+import { runCli } from './support/db.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sark-bench-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bench', () => {
+  it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
+    const out = join(dir, 'bench.json');
+    const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,copy:B,copy:A', '--output', out], { DATABASE_URL: url });
+    expect(r.status, r.stderr).toBe(0);
+    const result = r.json();
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
+
+    expect(result.scale).toEqual({ servers: 60, tools_per_server: 10, tools: 600, cost_rows: 600 });
+    // Every load moved every row, whichever way it indexed them.
+    expect(result.loads.map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
+      ['insert:B', 'insert:A0', 'insert:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
+    );
+    expect(result.loads.find((l: any) => l.name === 'copy:A').merger.error).toBeUndefined();
+    expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));
+    expect(result.pipeline.copy_vs_floor).toBeGreaterThan(0);
+    // The second data --execute writes nothing, by its own count and by the tuples' xmin.
+    expect(result.noop_rerun).toMatchObject({ written: 0, touched: 0 });
+    expect(result.validate).toMatchObject({ available: true, status: 'passed', failed_checks: 0 });
+    expect(result.benchmark.patterns.length).toBeGreaterThanOrEqual(8);
+    for (const p of result.benchmark.patterns) expect(p.error, p.id).toBeUndefined();
+    expect(['A', 'A0', 'B']).toContain(result.first_load_strategy.chosen);
+    // The database bench made for itself is gone.
+    const admin = openSql(inject('pgAdmin'), {}, 1);
+    try {
+      expect(await admin`select datname from pg_database where datname like 'sark_bench_%'`).toEqual([]);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  });
+});
