@@ -80,19 +80,23 @@ describe('clean data', () => {
     ]);
     expect(await rowVersions(db.sql)).toBe(before);
     // The statistics collector agrees. A backend flushes its counters when it exits, so each run
-    // gets its own connection, closed before the counters are read.
+    // gets its own connection, closed before the counters are read. Before PostgreSQL 15 they
+    // reach the collector asynchronously: a read is trusted once every row's insert is counted and
+    // three reads over 800 ms agree.
     const stats = async () => {
-      let last = '';
-      for (let i = 0; i < 20; i++) {
+      const seen: string[] = [];
+      let rows: { relname: string; w: number; dead: number; n: number }[] = [];
+      for (let i = 0; i < 50; i++) {
         await db.sql`select pg_stat_clear_snapshot()`;
-        const rows = await db.sql<{ relname: string; w: number; dead: number }[]>`
-          select relname, (n_tup_ins + n_tup_upd + n_tup_del)::int as w, n_dead_tup::int as dead
+        rows = await db.sql<{ relname: string; w: number; dead: number; n: number }[]>`
+          select relname, (n_tup_ins + n_tup_upd + n_tup_del)::int as w, n_dead_tup::int as dead,
+                 case relname when 'resources' then (select count(*) from resources) else (select count(*) from capabilities) end::int as n
             from pg_stat_user_tables where relname in ('resources', 'capabilities') order by relname`;
-        if (JSON.stringify(rows) === last) return rows;
-        last = JSON.stringify(rows);
-        await new Promise((r) => setTimeout(r, 300));
+        seen.push(JSON.stringify(rows));
+        if (rows.every((r) => r.w >= r.n) && seen.length >= 3 && seen.slice(-3).every((x) => x === seen.at(-1))) break;
+        await new Promise((r) => setTimeout(r, 400));
       }
-      return JSON.parse(last);
+      return rows.map(({ relname, w, dead }) => ({ relname, w, dead }));
     };
     const runAlone = async () => {
       const own = await db.context();

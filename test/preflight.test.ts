@@ -4,7 +4,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { libpqEnv, toUrl } from '../src/config/connection.ts';
 import { seed } from '../src/commands/seed.ts';
 import type { Sql } from '../src/db/connect.ts';
@@ -12,6 +11,7 @@ import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
 import { applyFixture, buildAlembicV1, buildWithoutLedger } from './support/alembic.ts';
 import { catalogSnapshot } from './support/catalog.ts';
 import { freshDatabase, runCli, type TestDatabase } from './support/db.ts';
+import { clientBinary } from './support/pgTools.ts';
 
 const PREFLIGHT_SQL = join(PROJECT_ROOT, 'sql', 'preflight');
 const dbs: TestDatabase[] = [];
@@ -99,9 +99,8 @@ describe('preflight on a healthy v1 database', () => {
 
   it('each SQL file runs under psql in a read-only session', async () => {
     const db = await seededV1();
-    const bindir = inject('pgBindir');
     for (const f of readdirSync(PREFLIGHT_SQL).filter((x) => x.endsWith('.sql'))) {
-      const r = spawnSync(bindir ? join(bindir, 'psql') : 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(PREFLIGHT_SQL, f)], {
+      const r = spawnSync(clientBinary('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(PREFLIGHT_SQL, f)], {
         encoding: 'utf8',
         env: { ...process.env, ...libpqEnv(db.conn), PGOPTIONS: '-c default_transaction_read_only=on' },
       });

@@ -100,7 +100,7 @@ DECLARE
   res_deleted bigint;   res_kept bigint;     cap_native bigint;    res_native bigint;
 BEGIN
   -- Nothing else may write v2 rows with our ids while we work (the sync must be disabled first).
-  LOCK TABLE public.resources, public.capabilities IN SHARE ROW EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.resources,public.capabilities}', 'SHARE ROW EXCLUSIVE');
   PERFORM sark_migration.analyze_if_stale('public.capabilities');
   PERFORM sark_migration.analyze_if_stale('public.resources');
 

@@ -11,8 +11,10 @@
 -- Requires: sql/sync 001 .. 004 (and the mapping) installed; the v2 tables.
 -- Locks:    SHARE ROW EXCLUSIVE on mcp_servers and mcp_tools (CREATE TRIGGER): readers are never
 --           blocked; writers wait at most lock_timeout while this waits. Only taken when a trigger
---           is missing. lock_timeout is set to 2s here unless the session already has one; on
---           "lock timeout" simply run the file again (sark-migrate retries with backoff).
+--           is missing. Taken by sark_migration.lock_tables (sql/tool/002): mcp_tools NOWAIT once
+--           mcp_servers is held, so an application transaction can never deadlock with this one.
+--           lock_timeout is set to 2s here unless the session already has one; on "lock timeout"
+--           or "could not obtain lock" simply run the file again (sark-migrate retries with backoff).
 -- Runs:     in ONE transaction; idempotent (creates only missing triggers).
 --           psql -X -v ON_ERROR_STOP=1 -f sql/sync/101_enable_forward_sync.sql
 BEGIN;
@@ -36,7 +38,7 @@ BEGIN
   IF missing = 0 THEN
     RETURN;
   END IF;
-  LOCK TABLE public.mcp_servers, public.mcp_tools IN SHARE ROW EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools}', 'SHARE ROW EXCLUSIVE');
   FOR spec IN
     SELECT t.tbl, t.short, e.ev, e.ref
     FROM (VALUES ('mcp_servers', 'servers'), ('mcp_tools', 'tools')) t(tbl, short)

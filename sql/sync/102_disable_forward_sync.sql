@@ -25,7 +25,7 @@ BEGIN
         USING HINT = 'Roll back the cutover first (sql/sync/104_disable_reverse_sync.sql, sark-migrate sync --rollback), '
                      'or SET sark_migration.force = ''on'' to drop both directions.';
     END IF;
-    LOCK TABLE public.resources, public.capabilities IN ACCESS EXCLUSIVE MODE;
+    PERFORM sark_migration.lock_tables('{public.resources,public.capabilities,public.mcp_servers,public.mcp_tools}', 'ACCESS EXCLUSIVE');
     FOR g IN SELECT * FROM sark_migration.sync_triggers WHERE direction = 'reverse' LOOP
       EXECUTE format('DROP TRIGGER %I ON public.%I', g.trigger_name, g.table_name);
     END LOOP;
@@ -34,7 +34,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM sark_migration.sync_triggers WHERE direction = 'forward') THEN
     RETURN;
   END IF;
-  LOCK TABLE public.mcp_servers, public.mcp_tools IN ACCESS EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools}', 'ACCESS EXCLUSIVE');
   FOR g IN SELECT * FROM sark_migration.sync_triggers WHERE direction = 'forward' LOOP
     EXECUTE format('DROP TRIGGER %I ON public.%I', g.trigger_name, g.table_name);
     n := n + 1;

@@ -53,7 +53,7 @@ BEGIN
     RAISE EXCEPTION 'open forward sync failures: v2 is missing some v1 writes'
       USING HINT = 'SELECT * FROM sark_migration.retry_sync_failures(); then look at sark_migration.sync_issues.';
   END IF;
-  LOCK TABLE public.resources, public.capabilities IN SHARE ROW EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.resources,public.capabilities}', 'SHARE ROW EXCLUSIVE');
   FOR spec IN
     SELECT t.tbl, e.ev, e.ref
     FROM (VALUES ('resources'), ('capabilities')) t(tbl)

@@ -20,7 +20,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM sark_migration.sync_triggers WHERE direction = 'reverse') THEN
     RETURN;
   END IF;
-  LOCK TABLE public.resources, public.capabilities IN ACCESS EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.resources,public.capabilities}', 'ACCESS EXCLUSIVE');
   FOR g IN SELECT * FROM sark_migration.sync_triggers WHERE direction = 'reverse' LOOP
     EXECUTE format('DROP TRIGGER %I ON public.%I', g.trigger_name, g.table_name);
     n := n + 1;

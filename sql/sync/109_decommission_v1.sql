@@ -29,7 +29,7 @@ BEGIN
   IF to_regclass('public.mcp_servers') IS NULL AND to_regclass('public.mcp_tools') IS NULL THEN
     RETURN;                                       -- already decommissioned
   END IF;
-  LOCK TABLE public.mcp_servers, public.mcp_tools, public.resources, public.capabilities IN ACCESS EXCLUSIVE MODE;
+  PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools,public.resources,public.capabilities}', 'ACCESS EXCLUSIVE');
   IF NOT EXISTS (SELECT 1 FROM sark_migration.sync_triggers WHERE direction = 'reverse') THEN
     RAISE EXCEPTION 'not in cutover (the reverse sync is off): v1 may not hold every v2 write'
       USING HINT = 'Decommission only from cutover (sark-migrate sync --cutover), after the grace period.';

@@ -3,7 +3,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { libpqEnv, toUrl, type ConnectionSettings } from '../../src/config/connection.ts';
@@ -12,6 +11,7 @@ import { openSql, type Sql } from '../../src/db/connect.ts';
 import { PROJECT_ROOT } from '../../src/db/sqlFiles.ts';
 import { quoteIdent } from '../../src/db/throwaway.ts';
 import { output } from '../../src/output.ts';
+import { clientBinary } from './pgTools.ts';
 
 output.quiet = true;
 
@@ -83,9 +83,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 
 /** Runs a SQL file with psql as a DBA would (ON_ERROR_STOP, no psqlrc). */
 export function psqlFile(conn: ConnectionSettings, file: string, vars: Record<string, string> = {}) {
-  const bindir = inject('pgBindir');
-  const psql = bindir && existsSync(join(bindir, 'psql')) ? join(bindir, 'psql') : 'psql';
-  const r = spawnSync(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...Object.entries(vars).flatMap(([k, v]) => ['-v', `${k}=${v}`]), '-f', file], {
+  const r = spawnSync(clientBinary('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...Object.entries(vars).flatMap(([k, v]) => ['-v', `${k}=${v}`]), '-f', file], {
     encoding: 'utf8',
     env: { ...process.env, ...libpqEnv(conn) },
   });

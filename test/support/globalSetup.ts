@@ -7,6 +7,7 @@ import type { ConnectionSettings } from '../../src/config/connection.ts';
 import { GlobalOptions, withContext } from '../../src/context.ts';
 import { createDatabase, dropDatabase, startThrowawayServer, type PostgresServer } from '../../src/db/throwaway.ts';
 import { schemaUp } from '../../src/schema/migrate.ts';
+import { openSql } from '../../src/db/connect.ts';
 import { output } from '../../src/output.ts';
 
 declare module 'vitest' {
@@ -14,6 +15,8 @@ declare module 'vitest' {
     pgAdmin: ConnectionSettings;
     pgBindir: string;
     templatePrefix: string;
+    /** the server's major version, e.g. 15 */
+    pgServerMajor: number;
   }
 }
 
@@ -31,6 +34,13 @@ export async function setup(project: TestProject) {
   project.provide('pgAdmin', server.admin);
   project.provide('pgBindir', server.bindir ?? '');
   project.provide('templatePrefix', prefix);
+  const admin = openSql(server.admin, {}, 1);
+  try {
+    const [row] = await admin<{ n: number }[]>`select current_setting('server_version_num')::int / 10000 as n`;
+    project.provide('pgServerMajor', row!.n);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
 }
 
 export async function teardown() {
