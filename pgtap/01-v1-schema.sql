@@ -271,7 +271,8 @@ SELECT bag_eq(
     $$ SELECT conrelid::regclass::text, conname::text, contype::text,
               nullif(confdeltype, ' ')::text
          FROM pg_constraint
-        WHERE conrelid IN (SELECT oid FROM pg_class
+        WHERE contype <> 'n'  -- NOT NULL: PostgreSQL 18 lists it here too; checked per column
+          AND conrelid IN (SELECT oid FROM pg_class
                             WHERE relnamespace = 'public'::regnamespace
                               AND relname IN ('users', 'teams', 'user_teams', 'mcp_servers',
                                               'mcp_tools', 'api_keys', 'policies',

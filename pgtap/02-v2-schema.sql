@@ -222,7 +222,8 @@ SELECT fk_ok('public', 'capabilities', 'resource_id', 'public', 'resources', 'id
 SELECT bag_eq(
     $$ SELECT conrelid::regclass::text, conname::text, contype::text
          FROM pg_constraint
-        WHERE conrelid IN (SELECT oid FROM pg_class
+        WHERE contype <> 'n'  -- NOT NULL: PostgreSQL 18 lists it here too; checked per column
+          AND conrelid IN (SELECT oid FROM pg_class
                             WHERE relnamespace = 'public'::regnamespace
                               AND relname IN ('resources', 'capabilities', 'federation_nodes',
                                               'cost_tracking', 'principal_budgets')) $$,

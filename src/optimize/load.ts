@@ -4,15 +4,18 @@
  * the copy runs. The same path serves a first load into empty tables and a re-run into full ones.
  *
  * Why, measured by `bench` on the same 100,000 servers / 1,000,000 tools (bare INSERT … SELECT
- * loader, 2 cores shared with other work; CPU = server CPU seconds, busiest = busiest process):
- *   B   drop the indexes, load, CREATE INDEX CONCURRENTLY   147.7 s wall   91 s CPU   busiest 38 s
- *   A0  every index in place                                116.1 s wall   50 s CPU   busiest 47 s
- *   A   every index in place + this merger                   44.5 s wall   47 s CPU   busiest 31 s
- * (five runs, different loads of the machine: A fastest in four, B in one; A always the least CPU.)
+ * loader, 2 cores, quiet machine, two runs; CPU = server CPU seconds, busiest = busiest process):
+ *   B   drop the indexes, load, CREATE INDEX CONCURRENTLY   45.9-50.9 s wall   79-100 s CPU   busiest 29-32 s
+ *   A0  every index in place                               47.0-50.2 s wall   48-51 s CPU    busiest 47-50 s
+ *   A   every index in place + this merger                 34.4-36.7 s wall   51-54 s CPU    busiest 29-31 s
+ * (earlier, on a machine shared with other work, A was fastest in four runs of five.)
+ * Plain CREATE INDEX instead of CONCURRENTLY does not change the answer: ix_capabilities_metadata_gin
+ * alone takes 17 s either way (19 s concurrently), after a 16-18 s load, and plain builds would
+ * block the forward sync's writes.
  * B is the textbook answer for a first load, but here the cost is not the B-trees: it is the two
  * jsonb_ops GIN indexes (some 26 keys and values per capability row): PostgreSQL 15 builds a GIN
- * index in a single process (no parallel GIN build before 18), ix_capabilities_metadata_gin alone
- * takes 22-51 s, and it can only start once the load is over. A live database also needs every
+ * index in a single process (no parallel GIN build before 18), and it can only start once the load
+ * is over. A live database also needs every
  * build CONCURRENTLY, which scans the table twice: B costs twice the CPU of A. With the index in
  * place, fastupdate appends new entries to the pending list, which is cheap; merging that list
  * into the tree, the expensive part, is what this merger does on the other core while the copy
