@@ -21,9 +21,8 @@
 --     and a UNIQUE constraint next to ix_federation_nodes_node_id).
 --   * no TimescaleDB hypertable for cost_tracking (a primary key on id alone is
 --     refused by create_hypertable(); the table stays plain everywhere).
--- Lock note: the six new audit_events indexes are built in this transaction and
--- hold a SHARE lock on audit_events (writes wait) while they scan it; on a large
--- audit log run this with a lock_timeout and in a quiet window.
+-- Lock note: audit_events only gets new nullable columns here (ACCESS EXCLUSIVE for
+-- an instant, no rewrite); its indexes are built concurrently afterwards (below).
 
 -- Up Migration
 
@@ -144,12 +143,11 @@ ALTER TABLE audit_events
     ADD COLUMN estimated_cost numeric(10,4),
     ADD COLUMN actual_cost numeric(10,4);
 
-CREATE INDEX ix_audit_events_principal_org ON audit_events (principal_org);
-CREATE INDEX ix_audit_events_resource_protocol ON audit_events (resource_protocol);
-CREATE INDEX ix_audit_events_capability_id ON audit_events (capability_id);
-CREATE INDEX ix_audit_events_correlation_id ON audit_events (correlation_id);
-CREATE INDEX ix_audit_events_source_node ON audit_events (source_node);
-CREATE INDEX ix_audit_events_target_node ON audit_events (target_node);
+-- The six indexes on these columns (ix_audit_events_<column>) are NOT built here: in this
+-- transaction they would hold a SHARE lock on audit_events, and every audit write would wait for
+-- six scans of the whole audit log. `schema up` builds them right after this migration, CREATE
+-- INDEX CONCURRENTLY, from sql/optimize/indexes/011..016 (with psql: run those files, each
+-- outside a transaction).
 
 COMMENT ON COLUMN audit_events.principal_org IS 'v2 federation: organisation of the acting principal.';
 COMMENT ON COLUMN audit_events.resource_protocol IS 'v2: protocol of the resource involved (resources.protocol).';
@@ -223,12 +221,12 @@ COMMENT ON COLUMN mv_daily_cost_summary.max_cost IS 'Largest actual_cost.';
 -- IF NOT EXISTS. Everything else returns audit_events to its v1 shape.
 DROP MATERIALIZED VIEW mv_daily_cost_summary;
 
-DROP INDEX ix_audit_events_target_node;
-DROP INDEX ix_audit_events_source_node;
-DROP INDEX ix_audit_events_correlation_id;
-DROP INDEX ix_audit_events_capability_id;
-DROP INDEX ix_audit_events_resource_protocol;
-DROP INDEX ix_audit_events_principal_org;
+DROP INDEX IF EXISTS ix_audit_events_target_node;
+DROP INDEX IF EXISTS ix_audit_events_source_node;
+DROP INDEX IF EXISTS ix_audit_events_correlation_id;
+DROP INDEX IF EXISTS ix_audit_events_capability_id;
+DROP INDEX IF EXISTS ix_audit_events_resource_protocol;
+DROP INDEX IF EXISTS ix_audit_events_principal_org;
 
 ALTER TABLE audit_events
     DROP COLUMN actual_cost,

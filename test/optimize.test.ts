@@ -63,11 +63,14 @@ afterAll(async () => {
 const env = () => ({ DATABASE_URL: db.url });
 
 describe('sql/optimize files', () => {
-  it('holds one CREATE INDEX CONCURRENTLY per index file, and the 0NN files rebuild exactly the indexes of migration 006', async () => {
+  it('holds one CREATE INDEX CONCURRENTLY per index file, and the 0NN files rebuild exactly the indexes of migrations 006 and 007', async () => {
     const defs = indexDefinitions();
     expect(defs.map((d) => d.name)).toEqual(expect.arrayContaining(['ix_resources_protocol', 'ix_capabilities_metadata_gin', 'ix_capabilities_high_sensitivity_rank']));
     const schemaIndexes = defs.filter((d) => d.kind === 'schema');
-    expect(schemaIndexes.map((d) => d.id.slice(0, 3))).toEqual(['001', '002', '003', '004', '005', '006', '007', '008']);
+    expect(schemaIndexes.map((d) => [d.id.slice(0, 3), d.migration])).toEqual([
+      ...['001', '002', '003', '004', '005', '006', '007', '008'].map((n) => [n, '006']),
+      ...['011', '012', '013', '014', '015', '016'].map((n) => [n, '007']),
+    ]);
     const before = await catalogSnapshot(db.sql);
     const maint = openSql(db.conn, {}, 1);
     try {

@@ -221,6 +221,11 @@ describe('decommission --confirm', () => {
     expect(await sql`select tgname from pg_trigger where tgname like 'sark_sync%'`).toHaveLength(0);
     // v2 keeps working without the sync.
     await sql`update resources set name = 'after decommission' where id = (select id from resources order by id limit 1)`;
+    // validate has nothing to compare any more: it says so and what to run instead (exit 3).
+    const v = runCli(['validate', '--quick'], { DATABASE_URL: db!.url });
+    expect(v.status, v.stderr).toBe(3);
+    expect(v.stderr).toMatch(/decommissioned/);
+    expect(v.stderr).toMatch(/pgtap\/02-v2-schema\.sql/);
     await ctx.close();
   });
 });

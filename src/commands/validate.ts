@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { withContext, type Context } from '../context.ts';
 import { withDefinitionsReadOnly } from '../db/definitions.ts';
-import { ExitCode, usageError } from '../errors.ts';
+import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
+import { readSchemaState } from '../schema/state.ts';
 import { color, formatDuration, log } from '../output.ts';
 import { buildReport, type CheckRow } from '../report/build.ts';
 import { SEVERITIES, VALIDATION_MODES, ValidationMode, type ValidationReport } from '../report/schema.ts';
@@ -28,6 +29,16 @@ const EVALUATION_SETTINGS: Record<string, string> = { work_mem: '64MB', enable_s
 /** The report of one validation mode (default full), for `validate`, `run` and `demo`. */
 export async function validate(ctx: Context, how: ValidationMode | { mode?: ValidationMode } = 'full'): Promise<ValidationReport> {
   const mode = ValidationMode.parse(typeof how === 'string' ? how : (how.mode ?? 'full')); // it names the view
+  const state = await readSchemaState(ctx.sql);
+  if (!state.v1Tables) {
+    // Every family compares v2 with v1 (or needs the mapping, which reads v1): nothing to compare.
+    throw prerequisiteMissing(
+      state.v2Tables ? 'The v1 tables are gone (decommissioned): validation compares v2 with v1, so there is nothing left to validate against.' : 'The v1 tables mcp_servers/mcp_tools are missing.',
+      state.v2Tables
+        ? 'The validation reports written before decommission are the record; for the v2 schema alone run `pg_prove pgtap/02-v2-schema.sql`, for its health `sark-migrate optimize --analyze`.'
+        : 'Point DATABASE_URL at the SARK database being migrated.',
+    );
+  }
   const startedAt = new Date();
   const { rows, counts } = await withDefinitionsReadOnly(ctx, async (tx) => {
     for (const [name, value] of Object.entries(EVALUATION_SETTINGS)) await tx`select set_config(${name}, ${value}, true)`;

@@ -1,8 +1,10 @@
 /**
  * The SQL of Phase 5 lives in sql/optimize, one concern per file, and this module only reads it:
  *
- *   indexes/NNN_<index>.sql   one CREATE INDEX CONCURRENTLY IF NOT EXISTS each; 0NN = the secondary
- *                             indexes migration 006 defines, 1NN = recommended for a query pattern
+ *   indexes/NNN_<index>.sql   one CREATE INDEX CONCURRENTLY IF NOT EXISTS each; 0NN = indexes of
+ *                             the schema (001-008: the v2 tables of migration 006; 011-016: the
+ *                             audit_events columns of 007, built by `schema up` after it),
+ *                             1NN = recommended for a query pattern
  *   queries/NNN_<pattern>.sql one parameter-free SELECT each: the runbook's query patterns
  *   analyze/NNN_<topic>.sql   one read-only SELECT each: index usage, bloat, unused, duplicate,
  *                             stale statistics, INVALID indexes, materialized views
@@ -21,6 +23,8 @@ export interface IndexDefinition {
   name: string;
   table: string;
   kind: 'schema' | 'recommended';
+  /** For a schema index: the migration that defines it ("Kind: schema (migration 007)"). */
+  migration: string | null;
   /** Query patterns (ids) the header says it serves. */
   usedBy: string[];
   /** The header's "Measured:" text: the evidence that justified the index. */
@@ -99,6 +103,7 @@ export function indexDefinitions(): IndexDefinition[] {
       name: m[1]!,
       table: m[2]!,
       kind: /^schema/i.test(h.kind ?? '') ? 'schema' : 'recommended',
+      migration: /^schema \(migration (\d{3})\)/i.exec(h.kind ?? '')?.[1] ?? null,
       usedBy: listOf(h['used by']).filter((x) => /^\d{3}_/.test(x)),
       measured: h.measured,
       statement,

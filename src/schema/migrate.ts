@@ -19,6 +19,7 @@ import { ensureLedger, MIGRATIONS_DIR, projectPath, runScript, sha256, SQL_DIR }
 import { refused, usageError } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
+import { buildMigrationIndexes } from './indexes.ts';
 import { MIGRATIONS_TABLE, migrationIds, readSchemaState, resolveMigrationId, type SchemaState } from './state.ts';
 
 /** Alembic revisions SARK ships, which we know how to adopt, and the migration each corresponds to. */
@@ -45,6 +46,9 @@ export async function schemaUp(ctx: Context, opts: { to?: string; baseline?: str
   const applied = await migrate(ctx, 'up', target);
   const alembic = await syncAlembicVersion(ctx);
   await recordMigrationHashes(ctx);
+  // Every migration up to the target, not only those run now: a re-run finishes what a crash or
+  // a failed concurrent build left undone (and what an adopted database lacks).
+  await buildMigrationIndexes(ctx, ids.slice(0, ids.indexOf(target) + 1));
   return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted, applied, reverted: [], alembic_version: alembic };
 }
 

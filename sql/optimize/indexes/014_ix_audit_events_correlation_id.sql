@@ -1,0 +1,15 @@
+-- 014_ix_audit_events_correlation_id.sql: btree on audit_events.correlation_id, as v2 defines it.
+--
+-- Kind:      schema (migration 007)
+-- Table:     audit_events
+-- Index:     ix_audit_events_correlation_id
+-- Used by:   none of the query patterns here; the events of one cross-node request
+-- Why:       audit_events is the one large table migration 007 changes. Built in the migration's
+--            transaction, this index would hold writes to the audit log for a whole scan, so
+--            `schema up` builds it concurrently right after 007 (validate's schema check
+--            compares its definition).
+-- Runs:      outside any transaction, alone (CREATE INDEX CONCURRENTLY refuses a transaction
+--            block); never blocks writes (SHARE UPDATE EXCLUSIVE). A failed concurrent build
+--            leaves an INVALID index: `sark-migrate schema up` (or `optimize --optimize`) drops it
+--            concurrently and builds it again. Idempotent (IF NOT EXISTS).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_audit_events_correlation_id ON audit_events (correlation_id);

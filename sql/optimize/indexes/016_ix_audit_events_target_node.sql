@@ -1,0 +1,15 @@
+-- 016_ix_audit_events_target_node.sql: btree on audit_events.target_node, as v2 defines it.
+--
+-- Kind:      schema (migration 007)
+-- Table:     audit_events
+-- Index:     ix_audit_events_target_node
+-- Used by:   none of the query patterns here; requests that went to a federation node
+-- Why:       audit_events is the one large table migration 007 changes. Built in the migration's
+--            transaction, this index would hold writes to the audit log for a whole scan, so
+--            `schema up` builds it concurrently right after 007 (validate's schema check
+--            compares its definition).
+-- Runs:      outside any transaction, alone (CREATE INDEX CONCURRENTLY refuses a transaction
+--            block); never blocks writes (SHARE UPDATE EXCLUSIVE). A failed concurrent build
+--            leaves an INVALID index: `sark-migrate schema up` (or `optimize --optimize`) drops it
+--            concurrently and builds it again. Idempotent (IF NOT EXISTS).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_audit_events_target_node ON audit_events (target_node);
