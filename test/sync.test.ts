@@ -223,6 +223,51 @@ describe('forward sync and dirty data', () => {
   });
 });
 
+describe('forward sync and TRUNCATE', () => {
+  it('a TRUNCATE of v1 removes the migrated v2 rows and their quarantine entries; v2-native rows and what they reference stay', async () => {
+    const ctx = await setUp(VARIANTS[0], { servers: 12, tools: 3 });
+    const sql = db!.sql;
+    // A dirty server (quarantined) and a v2-native capability on a migrated resource.
+    await sql`insert into mcp_servers (id, name, transport, sensitivity_level, created_at, updated_at)
+              values ('7e0c0000-0000-4000-8000-000000000001', 'no endpoint', 'http', 'low', now(), now())`;
+    const [kept] = await sql<{ id: string }[]>`select id from resources order by id limit 1`;
+    await sql`insert into capabilities (id, resource_id, name, sensitivity_level) values ('native-cap-1', ${kept!.id}, 'native', 'low')`;
+    expect(await sql`select 1 from sark_migration.quarantine`).toHaveLength(1);
+
+    await sql`truncate mcp_tools`;
+    expect(await sql`select id from capabilities`).toEqual([{ id: 'native-cap-1' }]);
+    expect(await differences(sql)).toMatchObject(NO_DIFFERENCES);
+
+    await sql`truncate mcp_servers cascade`;
+    // Every migrated resource goes but the one a v2-native capability references (kept, and said so).
+    expect((await sql`select id from resources`).map((r) => r.id)).toEqual([kept!.id]);
+    expect(await sql`select 1 from sark_migration.quarantine`).toHaveLength(0);
+    expect(await sql`select id from capabilities`).toEqual([{ id: 'native-cap-1' }]);
+    expect((await readSyncState(sql)).failures.open).toBe(0);
+    await ctx.close();
+  });
+
+  it('never fails the TRUNCATE: a failed sync is recorded and sync --retry repairs it', async () => {
+    const ctx = await setUp(VARIANTS[0], { servers: 5, tools: 2 });
+    const sql = db!.sql;
+    // v2 refuses the deletes for now (a stand-in for any v2-side failure).
+    await sql`create function public.sync_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'v2 says no'; end $$`;
+    await sql`create trigger refuse_delete before delete on capabilities for each statement execute function public.sync_test_refuse()`;
+    await sql`truncate mcp_tools`;
+    expect(await sql`select 1 from mcp_tools`).toHaveLength(0);
+    const state = await readSyncState(sql);
+    expect(state.failures.open).toBe(1);
+    expect(state.failures.latest[0]).toMatchObject({ direction: 'forward', source_table: 'mcp_tools' });
+
+    await sql`drop trigger refuse_delete on capabilities`;
+    const retry = await syncRetry(ctx);
+    expect(retry.retried![0]!.resolved).toBe(true);
+    expect(await sql`select 1 from capabilities`).toHaveLength(0);
+    expect(await differences(sql)).toMatchObject(NO_DIFFERENCES);
+    await ctx.close();
+  });
+});
+
 describe('dirty data and the DBA path', () => {
   it('keeps v2 exact under writes when the v1 data is dirty (quarantined rows, orphan tools, FK NOT VALID)', async () => {
     db = await freshDatabase('v1');
@@ -247,7 +292,7 @@ describe('dirty data and the DBA path', () => {
     const action = (f: string) => psqlFile(db!.conn, join(SQL_DIR, 'sync', f));
     action('101_enable_forward_sync.sql');
     action('101_enable_forward_sync.sql'); // idempotent
-    expect((await readSyncState(db.sql)).triggers.filter((t) => t.direction === 'forward')).toHaveLength(6);
+    expect((await readSyncState(db.sql)).triggers.filter((t) => t.direction === 'forward')).toHaveLength(8);
     expect(() => action('103_enable_reverse_sync.sql')).toThrow(/copy has not completed/);
     await executeData(ctx, { batchSize: 5 });
     action('103_enable_reverse_sync.sql');

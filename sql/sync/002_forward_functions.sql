@@ -12,6 +12,7 @@
 --             sark_migration.apply_capabilities(ids uuid[])     servers / tools": quarantine, upsert,
 --                                                              delete what v1 no longer has
 --             sark_migration.forward_sync()                    the statement-level trigger function
+--             sark_migration.forward_truncate()                its counterpart for TRUNCATE
 --             sark_migration.lock_copy_batch(target, run, n)   the copy's row locks (see below)
 --           apply_* is idempotent and takes any mix of inserted, updated, deleted and re-keyed ids,
 --           so a trigger passes every id of its transition tables, and a failed sync is repaired by
@@ -412,6 +413,45 @@ COMMENT ON FUNCTION sark_migration.forward_sync() IS
   'Statement-level AFTER trigger on mcp_servers / mcp_tools (sark_sync_forward_*): applies the changed ids '
   'to v2 through the mapping (apply_resources / apply_capabilities). Never fails the v1 write: a failure '
   'is recorded in sync_failures. Skips writes made by the reverse sync (sync_origin = reverse).';
+
+-- TRUNCATE has no transition tables, and needs none: after it, every migrated v2 row of that v1
+-- table has lost its v1 row, which is exactly what delete_vanished() (sql/mapping/007) removes
+-- (migrated rows only; a resource a v2-native capability references is kept). The table's
+-- quarantine entries go with their rows. Like forward_sync(), it never fails the TRUNCATE: a
+-- failure is recorded with no ids, and retry_sync_failures() (004) repairs it by running
+-- delete_vanished() again.
+CREATE OR REPLACE FUNCTION sark_migration.forward_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET lock_timeout = '1s'
+AS $$
+DECLARE
+  state text;
+  msg   text;
+  det   text;
+  ctx   text;
+BEGIN
+  IF current_setting('sark_migration.sync_origin', true) = 'reverse' THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('sark_migration.sync_origin', 'forward', true);
+  BEGIN
+    DELETE FROM sark_migration.quarantine q WHERE q.source_table = TG_TABLE_NAME;
+    PERFORM sark_migration.delete_vanished();
+  EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+                            ctx = PG_EXCEPTION_CONTEXT;
+    PERFORM sark_migration.record_sync_failure('forward', TG_TABLE_NAME, '{}'::text[], state,
+      'after TRUNCATE: ' || msg, det, ctx);
+  END;
+  PERFORM set_config('sark_migration.sync_origin', '', true);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.forward_truncate() IS
+  'Statement-level AFTER TRUNCATE trigger on mcp_servers / mcp_tools (sark_sync_forward_*_truncate): removes '
+  'the migrated v2 rows whose v1 rows are gone (delete_vanished) and the table''s quarantine entries. Never '
+  'fails the TRUNCATE: a failure is recorded in sync_failures (no ids) for retry_sync_failures().';
 
 -- The copy's side of "no write falls between sync and copy": in the transaction of each copy
 -- batch, BEFORE copy_batch(), this locks the v1 rows that batch will read, FOR SHARE. A writer

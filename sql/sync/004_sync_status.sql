@@ -19,7 +19,8 @@ SELECT c.relname::text                                        AS table_name,
        CASE WHEN t.tgname LIKE 'sark\_sync\_forward%' THEN 'forward' ELSE 'reverse' END AS direction,
        CASE WHEN t.tgtype & 4 <> 0 THEN 'INSERT'
             WHEN t.tgtype & 8 <> 0 THEN 'DELETE'
-            WHEN t.tgtype & 16 <> 0 THEN 'UPDATE' ELSE 'other' END AS event,
+            WHEN t.tgtype & 16 <> 0 THEN 'UPDATE'
+            WHEN t.tgtype & 32 <> 0 THEN 'TRUNCATE' ELSE 'other' END AS event,
        t.tgenabled <> 'D'                                     AS enabled
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
@@ -112,13 +113,17 @@ DECLARE
   f     record;
   state text;
   msg   text;
+  what  text;
 BEGIN
   FOR f IN SELECT * FROM sark_migration.sync_failures s WHERE s.resolved_at IS NULL ORDER BY s.id LOOP
     failure_id := f.id; direction := f.direction; source_table := f.source_table; row_count := cardinality(f.ids);
     -- the writes of a retry are the sync's own: the other direction must not echo them
     PERFORM set_config('sark_migration.sync_origin', f.direction, true);
     BEGIN
-      CASE f.direction || '/' || f.source_table
+      -- no ids: the failure of a TRUNCATE's sync (forward_truncate() in 002)
+      what := CASE WHEN cardinality(f.ids) = 0 THEN f.direction || '/truncate' ELSE f.direction || '/' || f.source_table END;
+      CASE what
+        WHEN 'forward/truncate'     THEN PERFORM sark_migration.delete_vanished();
         WHEN 'forward/mcp_servers'  THEN PERFORM sark_migration.apply_resources(f.ids::uuid[]);
         WHEN 'forward/mcp_tools'    THEN PERFORM sark_migration.apply_capabilities(f.ids::uuid[]);
         WHEN 'reverse/resources'    THEN PERFORM sark_migration.reverse_apply_resources(f.ids);

@@ -1,9 +1,10 @@
 -- 101_enable_forward_sync.sql
 --
 -- What:     turns the forward sync (v1 -> v2) on: six statement-level AFTER triggers with transition
---           tables, calling sark_migration.forward_sync():
---             sark_sync_forward_servers_insert | _update | _delete   ON public.mcp_servers
---             sark_sync_forward_tools_insert   | _update | _delete   ON public.mcp_tools
+--           tables, calling sark_migration.forward_sync(), and two AFTER TRUNCATE triggers calling
+--           sark_migration.forward_truncate():
+--             sark_sync_forward_servers_insert | _update | _delete | _truncate   ON public.mcp_servers
+--             sark_sync_forward_tools_insert   | _update | _delete | _truncate   ON public.mcp_tools
 --           (PostgreSQL allows transition tables on single-event triggers only, hence one per event.)
 --           From the moment this commits, every v1 write is applied to v2 in the writer's own
 --           transaction; run the copy (data --execute) AFTER this, never before, so that no write can
@@ -31,7 +32,7 @@ BEGIN
   END IF;
   SELECT count(*) INTO missing
   FROM (VALUES ('mcp_servers', 'servers'), ('mcp_tools', 'tools')) t(tbl, short)
-  CROSS JOIN (VALUES ('insert'), ('update'), ('delete')) e(ev)
+  CROSS JOIN (VALUES ('insert'), ('update'), ('delete'), ('truncate')) e(ev)
   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                      WHERE g.tgrelid = ('public.' || t.tbl)::regclass
                        AND g.tgname = 'sark_sync_forward_' || t.short || '_' || e.ev);
@@ -40,18 +41,19 @@ BEGIN
   END IF;
   PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools}', 'SHARE ROW EXCLUSIVE');
   FOR spec IN
-    SELECT t.tbl, t.short, e.ev, e.ref
+    SELECT t.tbl, t.short, e.ev, e.ref, e.fn
     FROM (VALUES ('mcp_servers', 'servers'), ('mcp_tools', 'tools')) t(tbl, short)
-    CROSS JOIN (VALUES ('insert', 'NEW TABLE AS new_rows'),
-                       ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'),
-                       ('delete', 'OLD TABLE AS old_rows')) e(ev, ref)
+    CROSS JOIN (VALUES ('insert', 'REFERENCING NEW TABLE AS new_rows', 'forward_sync'),
+                       ('update', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows', 'forward_sync'),
+                       ('delete', 'REFERENCING OLD TABLE AS old_rows', 'forward_sync'),
+                       ('truncate', '', 'forward_truncate')) e(ev, ref, fn)
   LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                     WHERE g.tgrelid = ('public.' || spec.tbl)::regclass
                       AND g.tgname = 'sark_sync_forward_' || spec.short || '_' || spec.ev) THEN
-      EXECUTE format('CREATE TRIGGER %I AFTER %s ON public.%I REFERENCING %s '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.forward_sync()',
-                     'sark_sync_forward_' || spec.short || '_' || spec.ev, upper(spec.ev), spec.tbl, spec.ref);
+      EXECUTE format('CREATE TRIGGER %I AFTER %s ON public.%I %s '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.%I()',
+                     'sark_sync_forward_' || spec.short || '_' || spec.ev, upper(spec.ev), spec.tbl, spec.ref, spec.fn);
       EXECUTE format('COMMENT ON TRIGGER %I ON public.%I IS %L',
                      'sark_sync_forward_' || spec.short || '_' || spec.ev, spec.tbl,
                      'sark-migrate forward sync (v1 -> v2): applies this statement''s rows to v2 through the '
