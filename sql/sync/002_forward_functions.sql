@@ -12,7 +12,6 @@
 --             sark_migration.apply_capabilities(ids uuid[])     servers / tools": quarantine, upsert,
 --                                                              delete what v1 no longer has
 --             sark_migration.forward_sync()                    the statement-level trigger function
---             sark_migration.forward_truncate()                its counterpart for TRUNCATE
 --             sark_migration.lock_copy_batch(target, run, n)   the copy's row locks (see below)
 --           apply_* is idempotent and takes any mix of inserted, updated, deleted and re-keyed ids,
 --           so a trigger passes every id of its transition tables, and a failed sync is repaired by
@@ -363,7 +362,10 @@ COMMENT ON FUNCTION sark_migration.record_sync_failure(text, text, text[], text,
 -- The trigger function of the forward sync: AFTER INSERT / UPDATE / DELETE ... FOR EACH STATEMENT
 -- on mcp_servers and mcp_tools, with the transition tables new_rows / old_rows. Every id in them
 -- is applied (an UPDATE that changes a primary key is a delete of the old id and an insert of the
--- new one, which apply_* handles as such). lock_timeout 1s: the longest the sync may make an
+-- new one, which apply_* handles as such). AFTER TRUNCATE has no transition tables and needs
+-- none: every migrated v2 row of the table has lost its v1 row, which is what delete_vanished()
+-- (sql/mapping/007) removes, and the table's quarantine entries go with their rows; its failure
+-- is recorded with no ids, which retry_sync_failures() (004) repairs with delete_vanished(). lock_timeout 1s: the longest the sync may make an
 -- application write wait for a lock (e.g. on a mapping view being replaced by DDL); past it the
 -- apply gives up, the write goes through and the failure is recorded for retry_sync_failures().
 -- Adjust with ALTER FUNCTION sark_migration.forward_sync() SET lock_timeout = '...'.
@@ -382,7 +384,9 @@ BEGIN
   IF current_setting('sark_migration.sync_origin', true) = 'reverse' THEN
     RETURN NULL;                                  -- written by the reverse sync: no echo
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_OP = 'TRUNCATE' THEN
+    ids := '{}';
+  ELSIF TG_OP = 'INSERT' THEN
     SELECT array_agg(n.id) INTO ids FROM new_rows n;
   ELSIF TG_OP = 'DELETE' THEN
     SELECT array_agg(o.id) INTO ids FROM old_rows o;
@@ -395,7 +399,10 @@ BEGIN
 
   PERFORM set_config('sark_migration.sync_origin', 'forward', true);
   BEGIN
-    IF TG_TABLE_NAME = 'mcp_servers' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      DELETE FROM sark_migration.quarantine q WHERE q.source_table = TG_TABLE_NAME;
+      PERFORM sark_migration.delete_vanished();
+    ELSIF TG_TABLE_NAME = 'mcp_servers' THEN
       PERFORM sark_migration.apply_resources(ids);
     ELSE
       PERFORM sark_migration.apply_capabilities(ids);
@@ -411,47 +418,9 @@ END
 $$;
 COMMENT ON FUNCTION sark_migration.forward_sync() IS
   'Statement-level AFTER trigger on mcp_servers / mcp_tools (sark_sync_forward_*): applies the changed ids '
-  'to v2 through the mapping (apply_resources / apply_capabilities). Never fails the v1 write: a failure '
+  'to v2 through the mapping (apply_resources / apply_capabilities); after a TRUNCATE, removes the migrated '
+  'rows it orphaned (delete_vanished). Never fails the v1 write: a failure '
   'is recorded in sync_failures. Skips writes made by the reverse sync (sync_origin = reverse).';
-
--- TRUNCATE has no transition tables, and needs none: after it, every migrated v2 row of that v1
--- table has lost its v1 row, which is exactly what delete_vanished() (sql/mapping/007) removes
--- (migrated rows only; a resource a v2-native capability references is kept). The table's
--- quarantine entries go with their rows. Like forward_sync(), it never fails the TRUNCATE: a
--- failure is recorded with no ids, and retry_sync_failures() (004) repairs it by running
--- delete_vanished() again.
-CREATE OR REPLACE FUNCTION sark_migration.forward_truncate()
-RETURNS trigger
-LANGUAGE plpgsql
-SET lock_timeout = '1s'
-AS $$
-DECLARE
-  state text;
-  msg   text;
-  det   text;
-  ctx   text;
-BEGIN
-  IF current_setting('sark_migration.sync_origin', true) = 'reverse' THEN
-    RETURN NULL;
-  END IF;
-  PERFORM set_config('sark_migration.sync_origin', 'forward', true);
-  BEGIN
-    DELETE FROM sark_migration.quarantine q WHERE q.source_table = TG_TABLE_NAME;
-    PERFORM sark_migration.delete_vanished();
-  EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
-                            ctx = PG_EXCEPTION_CONTEXT;
-    PERFORM sark_migration.record_sync_failure('forward', TG_TABLE_NAME, '{}'::text[], state,
-      'after TRUNCATE: ' || msg, det, ctx);
-  END;
-  PERFORM set_config('sark_migration.sync_origin', '', true);
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION sark_migration.forward_truncate() IS
-  'Statement-level AFTER TRUNCATE trigger on mcp_servers / mcp_tools (sark_sync_forward_*_truncate): removes '
-  'the migrated v2 rows whose v1 rows are gone (delete_vanished) and the table''s quarantine entries. Never '
-  'fails the TRUNCATE: a failure is recorded in sync_failures (no ids) for retry_sync_failures().';
 
 -- The copy's side of "no write falls between sync and copy": in the transaction of each copy
 -- batch, BEFORE copy_batch(), this locks the v1 rows that batch will read, FOR SHARE. A writer

@@ -120,7 +120,7 @@ BEGIN
     -- the writes of a retry are the sync's own: the other direction must not echo them
     PERFORM set_config('sark_migration.sync_origin', f.direction, true);
     BEGIN
-      -- no ids: the failure of a TRUNCATE's sync (forward_truncate() in 002)
+      -- no ids: the failure of a TRUNCATE's sync (forward_sync() in 002)
       what := CASE WHEN cardinality(f.ids) = 0 THEN f.direction || '/truncate' ELSE f.direction || '/' || f.source_table END;
       CASE what
         WHEN 'forward/truncate'     THEN PERFORM sark_migration.delete_vanished();

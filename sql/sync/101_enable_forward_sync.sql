@@ -1,8 +1,7 @@
 -- 101_enable_forward_sync.sql
 --
--- What:     turns the forward sync (v1 -> v2) on: six statement-level AFTER triggers with transition
---           tables, calling sark_migration.forward_sync(), and two AFTER TRUNCATE triggers calling
---           sark_migration.forward_truncate():
+-- What:     turns the forward sync (v1 -> v2) on: eight statement-level AFTER triggers calling
+--           sark_migration.forward_sync(), with transition tables except for TRUNCATE:
 --             sark_sync_forward_servers_insert | _update | _delete | _truncate   ON public.mcp_servers
 --             sark_sync_forward_tools_insert   | _update | _delete | _truncate   ON public.mcp_tools
 --           (PostgreSQL allows transition tables on single-event triggers only, hence one per event.)
@@ -41,19 +40,19 @@ BEGIN
   END IF;
   PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools}', 'SHARE ROW EXCLUSIVE');
   FOR spec IN
-    SELECT t.tbl, t.short, e.ev, e.ref, e.fn
+    SELECT t.tbl, t.short, e.ev, e.ref
     FROM (VALUES ('mcp_servers', 'servers'), ('mcp_tools', 'tools')) t(tbl, short)
-    CROSS JOIN (VALUES ('insert', 'REFERENCING NEW TABLE AS new_rows', 'forward_sync'),
-                       ('update', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows', 'forward_sync'),
-                       ('delete', 'REFERENCING OLD TABLE AS old_rows', 'forward_sync'),
-                       ('truncate', '', 'forward_truncate')) e(ev, ref, fn)
+    CROSS JOIN (VALUES ('insert', 'REFERENCING NEW TABLE AS new_rows'),
+                       ('update', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+                       ('delete', 'REFERENCING OLD TABLE AS old_rows'),
+                       ('truncate', '')) e(ev, ref)
   LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                     WHERE g.tgrelid = ('public.' || spec.tbl)::regclass
                       AND g.tgname = 'sark_sync_forward_' || spec.short || '_' || spec.ev) THEN
       EXECUTE format('CREATE TRIGGER %I AFTER %s ON public.%I %s '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.%I()',
-                     'sark_sync_forward_' || spec.short || '_' || spec.ev, upper(spec.ev), spec.tbl, spec.ref, spec.fn);
+                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.forward_sync()',
+                     'sark_sync_forward_' || spec.short || '_' || spec.ev, upper(spec.ev), spec.tbl, spec.ref);
       EXECUTE format('COMMENT ON TRIGGER %I ON public.%I IS %L',
                      'sark_sync_forward_' || spec.short || '_' || spec.ev, spec.tbl,
                      'sark-migrate forward sync (v1 -> v2): applies this statement''s rows to v2 through the '
