@@ -17,6 +17,7 @@ import { log } from '../output.ts';
 
 export interface CopyOutcome {
   engine: string;
+  /** rows written (inserted, updated or deleted) per table */
   resources: number;
   capabilities: number;
 }
@@ -36,7 +37,7 @@ export async function runCopy(ctx: Context, opts: { batchSize?: number } = {}): 
   const r = await copyData(ctx, opts);
   const written = (t: string) => {
     const x = r.tables.find((y) => y.table === t);
-    return x ? x.inserted + x.updated : 0;
+    return x ? x.inserted + x.updated + x.deleted : 0;
   };
   return { engine: 'copyData (src/data/copy.ts)', resources: written('resources'), capabilities: written('capabilities') };
 }

@@ -24,11 +24,11 @@ import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
 import { indexDefinitions } from '../optimize/files.ts';
 import { ensureIndexes, type BuildResult, type BuildSettings } from '../optimize/indexes.ts';
 import { schemaUp } from '../schema/migrate.ts';
-import { copyData } from '../data/copy.ts';
+import { one } from '../db/connect.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { seed } from '../commands/seed.ts';
 import { localPostmaster, measureCpu } from './cpu.ts';
-import { prepareCopy, runValidateFull, type ValidateOutcome } from './hooks.ts';
+import { prepareCopy, runCopy, runValidateFull, type ValidateOutcome } from './hooks.ts';
 import { describeLoad, resetV2, runLoad, type LoadName, type LoadRun } from './strategies.ts';
 
 export interface BenchOptions {
@@ -205,22 +205,19 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
  * before), since pg_stat counters reach shared memory only seconds after a session goes idle.
  */
 async function noopRerun(ctx: Context, batchSize?: number): Promise<NoopRerun> {
-  const state = async () => {
-    const [row] = await ctx.sql<{ xid: string; n: string }[]>`
-      select txid_current()::text as xid,
-             ((select count(*) from public.resources) + (select count(*) from public.capabilities))::text as n`;
-    return { xid: row!.xid, rows: Number(row!.n) };
-  };
-  const before = await state();
+  const v2Rows = async () => Number(
+    one(await ctx.sql<{ n: string }[]>`select ((select count(*) from public.resources) + (select count(*) from public.capabilities))::text as n`).n,
+  );
+  const rowsBefore = await v2Rows();
+  const { xid } = one(await ctx.sql<{ xid: string }[]>`select (txid_current() % 4294967296)::text as xid`);
   const t = performance.now();
-  const { result } = await loadWithIndexesInPlace(ctx, () => copyData(ctx, { batchSize }));
+  const { result } = await loadWithIndexesInPlace(ctx, () => runCopy(ctx, { batchSize }));
   const seconds = (performance.now() - t) / 1000;
-  const [after] = await ctx.sql<{ n: string }[]>`
-    select ((select count(*) from public.resources r where age(r.xmin) < age((${before.xid}::bigint % 4294967296)::text::xid))
-          + (select count(*) from public.capabilities c where age(c.xmin) < age((${before.xid}::bigint % 4294967296)::text::xid)))::text as n`;
-  const now = await state();
-  const written = result.tables.reduce((n, x) => n + x.inserted + x.updated + x.deleted, 0);
-  return { seconds, written, touched: Number(after!.n) + Math.abs(now.rows - before.rows) };
+  const { n } = one(await ctx.sql<{ n: string }[]>`
+    with b as (select age(${xid}::xid) as age)
+    select ((select count(*) from public.resources r, b where age(r.xmin) < b.age)
+          + (select count(*) from public.capabilities c, b where age(c.xmin) < b.age))::text as n`);
+  return { seconds, written: result.resources + result.capabilities, touched: Number(n) + Math.abs((await v2Rows()) - rowsBefore) };
 }
 
 async function serverSettings(ctx: Context): Promise<Record<string, string>> {

@@ -142,11 +142,24 @@ async function dropIfInvalid(maint: Sql, name: string): Promise<void> {
 }
 
 /** ensureIndex for each definition, one statement at a time, on one maintenance connection. */
-export async function ensureIndexes(ctx: Context, defs: IndexDefinition[], settings: BuildSettings = DEFAULT_BUILD): Promise<BuildResult[]> {
+export async function ensureIndexes(
+  ctx: Context,
+  defs: IndexDefinition[],
+  settings: BuildSettings = DEFAULT_BUILD,
+  /** When given, an index that cannot be built is reported here and the others are still built. */
+  onFailure?: (def: IndexDefinition, error: Error) => void,
+): Promise<BuildResult[]> {
   const maint = openMaintenance(ctx, settings);
   try {
     const results: BuildResult[] = [];
-    for (const def of defs) results.push(await ensureIndex(maint, def));
+    for (const def of defs) {
+      try {
+        results.push(await ensureIndex(maint, def));
+      } catch (e) {
+        if (!onFailure) throw e;
+        onFailure(def, e as Error);
+      }
+    }
     return results;
   } finally {
     await maint.end({ timeout: 5 });

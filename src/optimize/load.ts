@@ -132,16 +132,10 @@ export async function loadWithIndexesInPlace<T>(ctx: Context, copy: () => Promis
 }
 
 async function createWhileEmpty(ctx: Context, settings: BuildSettings): Promise<BuildResult[]> {
-  const built: BuildResult[] = [];
-  for (const def of loadedTableIndexes()) {
-    try {
-      const [b] = await ensureIndexes(ctx, [def], settings);
-      if (b && b.action !== 'present') built.push(b);
-    } catch (e) {
-      log.warn(`${def.name} was not created before the load (${(e as Error).message}); the copy goes on without it, \`sark-migrate optimize --optimize\` builds it afterwards`);
-    }
-  }
-  return built;
+  const built = await ensureIndexes(ctx, loadedTableIndexes(), settings, (def, e) =>
+    log.warn(`${def.name} was not created before the load (${e.message}); the copy goes on without it, \`sark-migrate optimize --optimize\` builds it afterwards`),
+  );
+  return built.filter((b) => b.action !== 'present');
 }
 
 /** Strategy B, for comparison: drop the defined indexes of the loaded tables (concurrently) before a load. */

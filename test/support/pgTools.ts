@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { findPgTool } from '../../src/backup/pgtools.ts';
 
+let tooOld: string | false | undefined;
+
+/** The reason the pg_dump tests cannot run here, or false; looked up once per test file. */
 export function backupToolsTooOld(): string | false {
+  tooOld ??= lookUpBackupTools();
+  return tooOld;
+}
+
+function lookUpBackupTools(): string | false {
   const major = inject('pgServerMajor');
   try {
     findPgTool('pg_dump', major);
