@@ -65,8 +65,8 @@ restore: ## "data corruption detected": restore FROM=file.dump (CONFIRM=--confir
 migrate-dry-run: ## phase 2 preview: the plan computed in SQL, findings, sample rows; changes nothing
 	@$(CLI) data --dry-run
 
-migrate: ## phase 2: copy v1 -> v2 (BATCH=10000 for keyset batches; sync enabled first)
-	@$(CLI) data --execute $${BATCH:+--batch-size $$BATCH}
+migrate: ## phase 2: copy v1 -> v2 (BATCH=10000 for keyset batches, JOBS=2 lanes side by side; sync enabled first)
+	@$(CLI) data --execute $${BATCH:+--batch-size $$BATCH} $${JOBS:+--jobs $$JOBS}
 
 rollback-dry-run: ## what data --rollback would remove and restore
 	@$(CLI) data --rollback --dry-run

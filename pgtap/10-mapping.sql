@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
-SELECT plan(50);
+SELECT plan(57);
 
 -- ===========================================================================
 -- Structure
@@ -254,6 +254,51 @@ SELECT is_empty($q$
    WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
      AND (r.created_at, r.updated_at) IS DISTINCT FROM (s.created_at, s.updated_at) $q$,
   'created_at / updated_at of migrated resources are the v1 values');
+
+-- ===========================================================================
+-- Lanes: key ranges that cover every v1 key exactly once
+-- ===========================================================================
+SELECT results_eq(
+  $q$SELECT count(*)::int FROM sark_migration.copy_lanes('capabilities', -1, 3)$q$,
+  ARRAY[3],
+  'copy_lanes plans the lanes asked for');
+
+SELECT is_empty($q$
+  SELECT l.lane FROM sark_migration.copy_lanes('capabilities', -1, 3) l
+  LEFT JOIN sark_migration.copy_lanes('capabilities', -1, 3) prev ON prev.lane = l.lane - 1
+  WHERE l.last_key IS DISTINCT FROM prev.range_end
+     OR (l.lane = 2) <> (l.range_end IS NULL) $q$,
+  'the lanes are consecutive: each starts where the one before ends, the first at the start, the last open-ended');
+
+SELECT results_eq(
+  $q$SELECT array_agg(n ORDER BY lane) FROM (
+       SELECT l.lane, (SELECT count(*) FROM public.mcp_tools t
+                        WHERE (l.last_key IS NULL OR t.id > l.last_key) AND (l.range_end IS NULL OR t.id <= l.range_end)) AS n
+       FROM sark_migration.copy_lanes('capabilities', -1, 3) l) x$q$,
+  $q$SELECT array_agg(n) FROM (SELECT (c / 3 + CASE WHEN k <= c % 3 THEN 1 ELSE 0 END)::bigint AS n
+                              FROM (SELECT count(*) AS c FROM public.mcp_tools) t, generate_series(1, 3) k) x$q$,
+  'the lanes split the keys into equal counts (to one row)');
+
+SELECT results_eq(
+  $q$SELECT count(*)::int FROM sark_migration.copy_lanes('capabilities', -1, 5)$q$,
+  ARRAY[3],
+  'a run keeps the lanes it was planned with (a resumed copy asks again)');
+
+SELECT results_eq(
+  $q$SELECT count(*)::int || '/' || count(DISTINCT range_end)::int FROM sark_migration.copy_lanes('resources', -2, 64)$q$,
+  ARRAY['64/63'],
+  'the most lanes there can be (64, on the 300 seeded servers), each with a range of its own');
+
+SELECT results_eq(
+  $q$SELECT sum(inserted + updated)::bigint || '/' || sum(unchanged)::bigint
+       FROM generate_series(0, 2) AS lane, sark_migration.copy_batch('capabilities', -1, NULL, lane)$q$,
+  $q$SELECT '0/' || count(*) FROM sark_migration.capability_image$q$,
+  'copying lane by lane writes nothing on a migrated database and examines every image once');
+
+SELECT throws_ok(
+  $q$SELECT * FROM sark_migration.copy_batch('capabilities', -3, NULL, 1)$q$,
+  'P0001', 'sark_migration: run -3 of the capabilities copy has no lane 1',
+  'copy_batch refuses a lane that was never planned');
 
 -- ===========================================================================
 -- Behaviour: a re-run writes nothing, in any session TimeZone / DateStyle

@@ -11,6 +11,7 @@ import type { Context } from '../src/context.ts';
 import type { Sql } from '../src/db/connect.ts';
 import { installDefinitions } from '../src/db/definitions.ts';
 import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
+import { copyData } from '../src/data/copy.ts';
 import { planData } from '../src/data/plan.ts';
 import { rollbackData } from '../src/data/rollback.ts';
 import { schemaUp } from '../src/schema/migrate.ts';
@@ -257,6 +258,51 @@ describe('batches survive kill -9', () => {
     const [counts] = await db.sql<{ r: number; c: number }[]>`select (select count(*) from resources)::int as r, (select count(*) from capabilities)::int as c`;
     expect(counts).toEqual({ r: 400, c: 2000 });
     expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+  });
+});
+
+describe('lanes', () => {
+  it('copies key ranges side by side; a v2 row that appears in a range after its probe is compared, never skipped', async () => {
+    const { db, ctx } = await seeded({ servers: 90, tools: 3 });
+    await installDefinitions(db.sql);
+    // Another session writes one server's row into resources, the way the forward sync would, but
+    // with a stale name, and has not committed when the copy probes the range ("fresh") and inserts.
+    const other = await db.sql.reserve();
+    try {
+      await other`begin`;
+      const [stale] = await other<{ id: string }[]>`
+        insert into resources (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
+        select id, 'stale name', protocol, endpoint, sensitivity_level, metadata, created_at, updated_at
+          from sark_migration.resource_image order by id offset 40 limit 1
+        returning id`;
+      const copying = copyData(ctx, { jobs: 3 });
+      // The copy's INSERT waits for that transaction: commit it then.
+      for (let i = 0; i < 200; i++) {
+        const [w] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where application_name = 'sark-migrate' and wait_event = 'transactionid'`;
+        if (w!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await other`commit`;
+      const result = await copying;
+      const res = result.tables.find((t) => t.table === 'resources')!;
+      expect({ inserted: res.inserted, updated: res.updated, unchanged: res.unchanged }).toEqual({ inserted: 89, updated: 1, unchanged: 0 });
+      const [row] = await db.sql<{ same: boolean }[]>`
+        select r.name = i.name as same from resources r join sark_migration.resource_image i on i.id = r.id where r.id = ${stale!.id}`;
+      expect(row!.same).toBe(true);
+    } finally {
+      other.release();
+    }
+    const lanes = await db.sql<{ target_table: string; n: number }[]>`
+      select target_table, count(*)::int as n from sark_migration.copy_progress where finished_at is not null group by 1 order by 1`;
+    expect(lanes).toEqual([{ target_table: 'capabilities', n: 3 }, { target_table: 'resources', n: 3 }]);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+    // Another session wrote v2 during that run, so the next one compares (and writes nothing);
+    // the one after proves from its watermark alone that there is nothing to do.
+    const again = await copyData(ctx, { jobs: 1 });
+    expect(again.tables.map((t) => [t.inserted + t.updated, t.batches > 0])).toEqual([[0, true], [0, true]]);
+    const third = await copyData(ctx, { jobs: 2 });
+    expect(third.tables.map((t) => [t.inserted + t.updated, t.batches])).toEqual([[0, 0], [0, 0]]);
   });
 });
 

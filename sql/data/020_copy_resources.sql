@@ -6,6 +6,10 @@
 --           Batched instead (one transaction per batch, resumable):
 --             SELECT sark_migration.copy_run('resources');                -- run id, e.g. 7
 --             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000);  -- repeat until done
+--           In lanes (key ranges side by side, what `sark-migrate data --execute --jobs 2` does):
+--             SELECT * FROM sark_migration.copy_lanes('resources', 7, 2);      -- lanes 0 and 1
+--             then, in one psql session per lane, until done:
+--             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000, 0);  -- lane 0 (1, ...)
 -- Requires: sql/mapping 001 .. 008 installed; 010 and 011 run.
 -- Runs:     in a transaction of its own (or any); before 021.
 SELECT * FROM sark_migration.copy_resources();

@@ -57,28 +57,50 @@ COMMENT ON COLUMN sark_migration.preexisting_rows.id IS 'v2 primary key (= v1 uu
 COMMENT ON COLUMN sark_migration.preexisting_rows.row_image IS 'to_jsonb(row) as found; restored with jsonb_populate_record';
 COMMENT ON COLUMN sark_migration.preexisting_rows.captured_at IS 'when the image was taken';
 
--- Keyset progress of a batched copy: the runner (or copy_batch()) updates it in the same
--- transaction as the batch, so a killed run resumes after last_key without redoing batches.
+-- Keyset progress of a copy, per lane: the v1 key range of a table is split into lanes, key
+-- ranges copied side by side on separate connections (copy_lanes() in 007). Each lane resumes
+-- after its own last_key; the runner (or copy_batch()) updates it in the same transaction as the
+-- batch, so a killed run resumes where each lane's last committed batch ended.
 CREATE TABLE IF NOT EXISTS sark_migration.copy_progress (
   target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
   run_id       bigint      NOT NULL,
+  lane         smallint    NOT NULL DEFAULT 0,
   last_key     uuid,
+  range_end    uuid,
   rows_done    bigint      NOT NULL DEFAULT 0,
   started_at   timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now(),
   finished_at  timestamptz,
-  PRIMARY KEY (target_table, run_id)
+  PRIMARY KEY (target_table, run_id, lane)
 );
+-- A ledger made before lanes existed: one lane per run, the whole key range. Only then altered
+-- (an ALTER, even one that changes nothing, would lock the table).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = 'sark_migration.copy_progress'::regclass AND a.attname = 'lane') THEN
+    ALTER TABLE sark_migration.copy_progress
+      ADD COLUMN lane smallint NOT NULL DEFAULT 0,
+      ADD COLUMN range_end uuid,
+      DROP CONSTRAINT copy_progress_pkey,
+      ADD CONSTRAINT copy_progress_pkey PRIMARY KEY (target_table, run_id, lane);
+  END IF;
+END
+$$;
 COMMENT ON TABLE sark_migration.copy_progress IS
-  'Keyset-batching progress per target table and run: the copy resumes after last_key of the '
-  'unfinished run. Written in the same transaction as each batch.';
+  'Keyset progress per target table, run and lane (a v1 key range copied on a connection of its own): '
+  'each lane of the unfinished run resumes after its last_key. Written in the same transaction as each batch.';
 COMMENT ON COLUMN sark_migration.copy_progress.target_table IS 'resources or capabilities';
 COMMENT ON COLUMN sark_migration.copy_progress.run_id IS 'from sequence sark_migration.run_id_seq';
-COMMENT ON COLUMN sark_migration.copy_progress.last_key IS 'highest v1 primary key covered by a committed batch (NULL: none yet)';
+COMMENT ON COLUMN sark_migration.copy_progress.lane IS '0 .. lanes-1, in key order';
+COMMENT ON COLUMN sark_migration.copy_progress.last_key IS
+  'highest v1 primary key covered by a committed batch; at the start, the key before the lane''s range '
+  '(NULL: the lane starts at the first key)';
+COMMENT ON COLUMN sark_migration.copy_progress.range_end IS 'last v1 primary key of the lane''s range (NULL: to the end of the table)';
 COMMENT ON COLUMN sark_migration.copy_progress.rows_done IS 'v1 rows examined so far (inserted + updated + unchanged)';
 COMMENT ON COLUMN sark_migration.copy_progress.started_at IS 'first batch of the run';
 COMMENT ON COLUMN sark_migration.copy_progress.updated_at IS 'last committed batch';
-COMMENT ON COLUMN sark_migration.copy_progress.finished_at IS 'set by the batch that reached the end of the v1 table';
+COMMENT ON COLUMN sark_migration.copy_progress.finished_at IS 'set by the batch that reached the end of the lane''s range';
 
 
 -- One row per data --execute pipeline run. It makes a re-run that has nothing to do cheap AND

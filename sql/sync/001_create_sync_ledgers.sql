@@ -88,15 +88,19 @@ COMMENT ON TABLE sark_migration.reverse_inferred IS
   'from the endpoint''s form when metadata.transport is absent). The row was written to v1 with it.';
 
 -- The 'copied' phase. Each data --execute is a run per target table (copy_run()); the newest run
--- of each is the one that counts: an interrupted re-run means the copy is not complete.
+-- of each is the one that counts, and it is complete when every one of its lanes is: an
+-- interrupted re-run means the copy is not complete.
 CREATE OR REPLACE FUNCTION sark_migration.copy_completed()
 RETURNS boolean
 LANGUAGE sql STABLE
 AS $$
-  SELECT count(*) FILTER (WHERE newest.finished_at IS NOT NULL) = 2
-  FROM (SELECT DISTINCT ON (p.target_table) p.target_table, p.finished_at
+  SELECT count(*) FILTER (WHERE newest.finished) = 2
+  FROM (SELECT p.target_table, bool_and(p.finished_at IS NOT NULL) AS finished
           FROM sark_migration.copy_progress p
-         ORDER BY p.target_table, p.run_id DESC) AS newest
+         WHERE p.run_id = (SELECT max(q.run_id) FROM sark_migration.copy_progress q
+                            WHERE q.target_table = p.target_table)
+         GROUP BY p.target_table) AS newest
 $$;
 COMMENT ON FUNCTION sark_migration.copy_completed() IS
-  'true when the newest copy run of both resources and capabilities has finished (copy_progress.finished_at).';
+  'true when every lane of the newest copy run of both resources and capabilities has finished '
+  '(copy_progress.finished_at).';

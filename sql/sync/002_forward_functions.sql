@@ -434,17 +434,21 @@ COMMENT ON FUNCTION sark_migration.forward_sync() IS
 -- batch_size NULL (the whole table in one statement): a SHARE lock on the table instead, waited
 -- for under lock_timeout, which makes every v1 write wait for the whole copy of that table; live
 -- migrations therefore use --batch-size. Returns the rows locked (NULL: the table).
-CREATE OR REPLACE FUNCTION sark_migration.lock_copy_batch(target text, run bigint, batch_size integer DEFAULT NULL)
+DROP FUNCTION IF EXISTS sark_migration.lock_copy_batch(text, bigint, integer);
+CREATE OR REPLACE FUNCTION sark_migration.lock_copy_batch(target text, run bigint, batch_size integer DEFAULT NULL,
+                                                          lane integer DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
   after  uuid;
+  upto   uuid;
   done   timestamptz;
   locked bigint;
 BEGIN
-  SELECT p.last_key, p.finished_at INTO after, done
-    FROM sark_migration.copy_progress p WHERE p.target_table = target AND p.run_id = run;
+  SELECT p.last_key, p.range_end, p.finished_at INTO after, upto, done
+    FROM sark_migration.copy_progress p
+   WHERE p.target_table = target AND p.run_id = run AND p.lane = lock_copy_batch.lane;
   IF done IS NOT NULL THEN
     RETURN 0;
   END IF;
@@ -454,7 +458,8 @@ BEGIN
       RETURN NULL;
     END IF;
     SELECT count(*) INTO locked FROM (
-      SELECT s.id FROM public.mcp_servers s WHERE after IS NULL OR s.id > after
+      SELECT s.id FROM public.mcp_servers s
+       WHERE (after IS NULL OR s.id > after) AND (upto IS NULL OR s.id <= upto)
        ORDER BY s.id LIMIT batch_size FOR SHARE NOWAIT) x;
   ELSIF target = 'capabilities' THEN
     IF batch_size IS NULL THEN
@@ -462,7 +467,8 @@ BEGIN
       RETURN NULL;
     END IF;
     SELECT count(*) INTO locked FROM (
-      SELECT t.id FROM public.mcp_tools t WHERE after IS NULL OR t.id > after
+      SELECT t.id FROM public.mcp_tools t
+       WHERE (after IS NULL OR t.id > after) AND (upto IS NULL OR t.id <= upto)
        ORDER BY t.id LIMIT batch_size FOR SHARE NOWAIT) x;
   ELSE
     RAISE EXCEPTION 'sark_migration: copy target must be resources or capabilities, got %', target;
@@ -470,7 +476,7 @@ BEGIN
   RETURN locked;
 END
 $$;
-COMMENT ON FUNCTION sark_migration.lock_copy_batch(text, bigint, integer) IS
-  'Locks FOR SHARE the v1 rows the next copy_batch(target, run, batch_size) will read (the whole table in '
+COMMENT ON FUNCTION sark_migration.lock_copy_batch(text, bigint, integer, integer) IS
+  'Locks FOR SHARE the v1 rows the next copy_batch(target, run, batch_size, lane) will read (the whole table in '
   'SHARE mode when batch_size is NULL). Call it first in the batch''s transaction while the forward sync is '
   'on, then copy_batch() as a second statement.';

@@ -2,7 +2,7 @@
  * The two phases `bench` borrows from other parts of the tool, behind one function each so the
  * bench never needs to know how they work:
  *
- *   copy     -> copyData(ctx, { batchSize }) of src/data/copy.ts (the real Phase 2 copy)
+ *   copy     -> copyData(ctx, { batchSize, jobs }) of src/data/copy.ts (the real Phase 2 copy)
  *   validate -> validate(ctx, 'full') of src/commands/validate.ts
  *
  * Until the mapping is installed by installDefinitions (sql/mapping), `prepareCopy` falls back to
@@ -10,7 +10,7 @@
  */
 import { validate } from '../commands/validate.ts';
 import type { Context } from '../context.ts';
-import { copyData } from '../data/copy.ts';
+import { copyData, type CopyOptions } from '../data/copy.ts';
 import { installDefinitions } from '../db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../db/sqlFiles.ts';
 import { log } from '../output.ts';
@@ -25,7 +25,7 @@ export interface CopyOutcome {
 /** Installs what the copy needs (the mapping views and copy functions). */
 export async function prepareCopy(ctx: Context): Promise<void> {
   await installDefinitions(ctx.sql);
-  const [row] = await ctx.sql<{ ok: boolean }[]>`select to_regprocedure('sark_migration.copy_batch(text,integer,integer)') is not null as ok`;
+  const [row] = await ctx.sql<{ ok: boolean }[]>`select to_regprocedure('sark_migration.copy_batch(text,bigint,integer,integer)') is not null as ok`;
   if (!row!.ok) {
     log.debug('installDefinitions did not define sark_migration.copy_batch: applying sql/data/0NN (< 010) definitions');
     for (const file of sqlFilesIn('data').filter((f) => /\/0(0\d)_/.test(f))) await applySqlFile(ctx.sql, file, false);
@@ -33,7 +33,7 @@ export async function prepareCopy(ctx: Context): Promise<void> {
 }
 
 /** The copy of Phase 2, exactly as `data --execute` runs it (without its run lock: bench owns the database). */
-export async function runCopy(ctx: Context, opts: { batchSize?: number } = {}): Promise<CopyOutcome> {
+export async function runCopy(ctx: Context, opts: CopyOptions = {}): Promise<CopyOutcome> {
   const r = await copyData(ctx, opts);
   const written = (t: string) => {
     const x = r.tables.find((y) => y.table === t);

@@ -28,6 +28,7 @@ import { one } from '../db/connect.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { seed } from '../commands/seed.ts';
 import { localPostmaster, measureCpu } from './cpu.ts';
+import type { CopyOptions } from '../data/copy.ts';
 import { prepareCopy, runCopy, runValidateFull, type ValidateOutcome } from './hooks.ts';
 import { describeLoad, resetV2, runLoad, type LoadName, type LoadRun } from './strategies.ts';
 
@@ -38,6 +39,8 @@ export interface BenchOptions {
   /** in order; the last one leaves the database as the pipeline continues from it */
   loads: LoadName[];
   batchSize?: number;
+  /** lanes of the copy loader (data --execute --jobs) */
+  jobs: number;
   runs: number;
   build: BuildSettings;
 }
@@ -123,7 +126,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   for (const name of o.loads) {
     await resetV2(ctx);
     const { result: run, cpu } = await step(`load ${name} (${describeLoad(name)})`, () =>
-      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, build: o.build })),
+      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, jobs: o.jobs, build: o.build })),
     );
     if (cpu) run.cpu = cpu;
     runs.push(run);
@@ -131,7 +134,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   }
   const final = runs.at(-1)!;
   phases.push({ name: `copy (load ${final.name}, see below)`, seconds: final.seconds, pipeline: true });
-  const rerun = await timed('copy again: the no-op re-run of data --execute', false, () => noopRerun(ctx, o.batchSize));
+  const rerun = await timed('copy again: the no-op re-run of data --execute', false, () => noopRerun(ctx, { batchSize: o.batchSize, jobs: o.jobs }));
   Object.assign(phases.at(-1)!, { seconds: rerun.seconds, note: `${rerun.written} rows written as the copy counts, ${rerun.touched} as the tuples' xmin shows` });
 
   await timed('ANALYZE resources, capabilities', true, () => ctx.sql`analyze public.resources, public.capabilities`);
@@ -204,14 +207,14 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
  * Rows it wrote are counted from the tuples themselves (xmin newer than a transaction begun just
  * before), since pg_stat counters reach shared memory only seconds after a session goes idle.
  */
-async function noopRerun(ctx: Context, batchSize?: number): Promise<NoopRerun> {
+async function noopRerun(ctx: Context, copy: CopyOptions): Promise<NoopRerun> {
   const v2Rows = async () => Number(
     one(await ctx.sql<{ n: string }[]>`select ((select count(*) from public.resources) + (select count(*) from public.capabilities))::text as n`).n,
   );
   const rowsBefore = await v2Rows();
   const { xid } = one(await ctx.sql<{ xid: string }[]>`select (txid_current() % 4294967296)::text as xid`);
   const t = performance.now();
-  const { result } = await loadWithIndexesInPlace(ctx, () => runCopy(ctx, { batchSize }));
+  const { result } = await loadWithIndexesInPlace(ctx, () => runCopy(ctx, copy), { lanes: copy.jobs });
   const seconds = (performance.now() - t) / 1000;
   const { n } = one(await ctx.sql<{ n: string }[]>`
     with b as (select age(${xid}::xid) as age)

@@ -61,15 +61,17 @@ export async function resetV2(ctx: Context): Promise<void> {
   await ctx.sql`checkpoint`.catch((e) => log.debug(`checkpoint skipped: ${(e as Error).message}`));
 }
 
-export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; build: BuildSettings }): Promise<LoadRun> {
+export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings }): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as ['insert' | 'copy', 'A' | 'A0' | 'B'];
   const load = () => (loader === 'insert' ? insertAll(ctx) : runCopy(ctx, opts));
+  // The bare INSERT is one statement per table, one lane; the copy runs in opts.jobs lanes.
+  const lanes = loader === 'insert' ? 1 : opts.jobs;
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const base = { name, description: describeLoad(name) };
   if (indexing === 'A') {
     // Exactly what `data --execute` does with empty tables (src/optimize/load.ts).
-    const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, opts.build);
+    const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, { lanes, build: opts.build });
     const s = elapsed();
     return { ...base, seconds: s, load_seconds: s - merger.final_seconds, build_seconds: merger.final_seconds, resources: result.resources, capabilities: result.capabilities, merger, builds: built };
   }

@@ -12,6 +12,7 @@ import { defineCommand } from '../command.ts';
 import { runBench } from '../bench/pipeline.ts';
 import { renderBench } from '../bench/render.ts';
 import { DEFAULT_LOADS, LOADS, type LoadName } from '../bench/strategies.ts';
+import { DEFAULT_JOBS } from '../data/copy.ts';
 import { log } from '../output.ts';
 
 const Options = z.object({
@@ -23,6 +24,7 @@ const Options = z.object({
     .refine((s) => s.split(',').every((x) => (LOADS as readonly string[]).includes(x)), `a comma-separated list of ${LOADS.join(', ')}`)
     .default(DEFAULT_LOADS.join(',')),
   batchSize: z.number().int().min(1).optional(),
+  jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   runs: z.number().int().min(1).max(10_000).default(50),
   maintenanceWorkMem: z.string().regex(/^\d+(kB|MB|GB)$/, 'use a size such as 512MB or 1GB').default('512MB'),
   parallelWorkers: z.number().int().min(0).max(64).default(2),
@@ -39,6 +41,7 @@ export const benchCommand = defineCommand({
       .option('cost-rows', { type: 'number', describe: 'cost_tracking rows over the last 30 days (default 10 per server)' })
       .option('loads', { type: 'string', default: DEFAULT_LOADS.join(','), describe: `loads to time, in order (${LOADS.join(', ')}); the last one is the pipeline's copy` })
       .option('batch-size', { type: 'number', describe: 'rows per copy transaction (passed to the copy)' })
+      .option('jobs', { type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table of the copy (data --execute --jobs)' })
       .option('runs', { type: 'number', default: 50, describe: 'runs per query pattern' })
       .option('maintenance-work-mem', { type: 'string', default: '512MB', describe: 'maintenance_work_mem of index builds' })
       .option('parallel-workers', { type: 'number', default: 2, describe: 'max_parallel_maintenance_workers of index builds' })
@@ -51,6 +54,7 @@ export const benchCommand = defineCommand({
       costRows: o.costRows ?? o.servers * 10,
       loads: o.loads.split(',') as LoadName[],
       batchSize: o.batchSize,
+      jobs: o.jobs,
       runs: o.runs,
       build: { maintenanceWorkMem: o.maintenanceWorkMem, parallelWorkers: o.parallelWorkers },
     });

@@ -11,7 +11,7 @@ import { guardDrift } from '../db/sqlFiles.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
 import { formatDuration, log } from '../output.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
-import { copyData, type CopyResult } from '../data/copy.ts';
+import { copyData, DEFAULT_JOBS, type CopyOptions, type CopyResult } from '../data/copy.ts';
 import { planData, type DataPlan } from '../data/plan.ts';
 import { rollbackData, rollbackPlan, type RollbackRow } from '../data/rollback.ts';
 import { readSchemaState } from '../schema/state.ts';
@@ -23,11 +23,12 @@ const Options = z.object({
   execute: z.boolean().default(false),
   rollback: z.boolean().default(false),
   batchSize: z.number().int().min(1).max(10_000_000).optional(),
+  jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   sync: z.boolean().default(true),
 });
 
 /** The whole of `data --execute` as a library call (used by run, demo, bench). */
-export async function executeData(ctx: Context, opts: { batchSize?: number; sync?: boolean }): Promise<CopyResult> {
+export async function executeData(ctx: Context, opts: CopyOptions & { sync?: boolean }): Promise<CopyResult> {
   await requireV2Schema(ctx);
   return withRunLock(ctx.sql, async () => {
     await guardDrift(ctx.sql, ctx.options.allowDrift);
@@ -35,9 +36,9 @@ export async function executeData(ctx: Context, opts: { batchSize?: number; sync
     await installDefinitionsBesideSync(ctx);
     // The forward sync goes on BEFORE the copy (unless --no-sync), so no v1 write falls between.
     await prepareSyncForCopy(ctx, opts.sync ?? true);
-    // The load strategy bench measured fastest (src/optimize/load.ts): indexes in place, GIN
-    // pending lists merged on a second connection while the copy runs.
-    const { result, merger } = await loadWithIndexesInPlace(ctx, () => copyData(ctx, opts));
+    // The load strategy bench measured fastest (src/optimize/load.ts): indexes in place, the copy
+    // in lanes side by side (or one lane with the GIN pending lists merged beside it).
+    const { result, merger } = await loadWithIndexesInPlace(ctx, () => copyData(ctx, opts), { lanes: opts.jobs ?? DEFAULT_JOBS });
     if (merger.pages_merged > 0) log.debug(`GIN merger: ${merger.pages_merged} pending-list pages merged beside the copy`);
     return result;
   });
@@ -57,7 +58,8 @@ export const dataCommand = defineCommand({
       .option('dry-run', { type: 'boolean', default: false, describe: 'show the plan computed in SQL; change nothing' })
       .option('execute', { type: 'boolean', default: false, describe: 'copy (idempotent, resumable)' })
       .option('rollback', { type: 'boolean', default: false, describe: 'remove exactly what the migration wrote, restore what it overwrote' })
-      .option('batch-size', { type: 'number', describe: 'rows per transaction (keyset batches); default: one transaction per table' })
+      .option('batch-size', { type: 'number', describe: 'rows per transaction (keyset batches); default: one transaction per lane' })
+      .option('jobs', { alias: 'j', type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table: key ranges copied side by side, one connection each (like pg_restore --jobs)' })
       .option('sync', { type: 'boolean', default: true, describe: 'enable the forward sync (v1 -> v2 triggers) before copying; --no-sync to opt out' }),
   options: Options,
   run: async (o) => {
@@ -78,7 +80,7 @@ export const dataCommand = defineCommand({
         const plan = await planData(ctx);
         return { result: plan, human: () => describePlan(plan) };
       }
-      const result = await executeData(ctx, { batchSize: o.batchSize, sync: o.sync });
+      const result = await executeData(ctx, { batchSize: o.batchSize, jobs: o.jobs, sync: o.sync });
       return {
         result,
         human: () => describeCopy(result),

@@ -1,5 +1,5 @@
 /**
- * `run [--backup FILE] [--batch-size N] [--no-sync] [--no-optimize]`: every phase in runbook order
+ * `run [--backup FILE] [--batch-size N] [--jobs N] [--no-sync] [--no-optimize]`: every phase in runbook order
  * (preflight, backup, schema up, data --execute with the sync on, validate --quick, optimize),
  * stopping at the first failure with the phase named; re-running continues where it stopped.
  */
@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { withContext } from '../context.ts';
 import { formatDuration } from '../output.ts';
+import { DEFAULT_JOBS } from '../data/copy.ts';
 import { runAll, type RunResult } from '../sync/run.ts';
 
 const Options = z.object({
   backup: z.string().min(1).optional(),
   batchSize: z.number().int().min(1).max(10_000_000).optional(),
+  jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   sync: z.boolean().default(true),
   optimize: z.boolean().default(true),
   longTransactionThreshold: z.string().regex(/^\d+(ms|s|min|h)?$/, 'use a PostgreSQL duration such as 1min or 30s').default('1min'),
@@ -24,6 +26,7 @@ export const runCommand = defineCommand({
     y
       .option('backup', { type: 'string', describe: 'take a verified backup to FILE before changing anything' })
       .option('batch-size', { type: 'number', describe: 'copy in keyset batches of N rows (use it on a live database)' })
+      .option('jobs', { alias: 'j', type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table of the copy, one connection each' })
       .option('sync', { type: 'boolean', default: true, describe: 'enable the forward sync before copying (--no-sync to opt out)' })
       .option('optimize', { type: 'boolean', default: true, describe: 'run the optimize phase (--no-optimize to skip it)' })
       .option('long-transaction-threshold', { type: 'string', default: '1min', describe: 'preflight lists transactions open longer than this' }),

@@ -19,14 +19,14 @@ export async function forwardSyncOn(sql: Sql): Promise<boolean> {
   return row!.on;
 }
 
-export async function copyBatchLockingSource<T extends object>(ctx: Context, target: string, run: number, batchSize: number | undefined): Promise<T> {
+export async function copyBatchLockingSource<T extends object>(ctx: Context, target: string, run: number, batchSize: number | undefined, lane = 0): Promise<T> {
   return withLockRetry(
     `copy ${target}: locking the batch's v1 rows`,
     () =>
       ctx.sql.begin(async (t) => {
         const tx = t as unknown as Sql;
-        await tx`select sark_migration.lock_copy_batch(${target}, ${run}, ${batchSize ?? null}::int)`;
-        return one(await tx<T[]>`select * from sark_migration.copy_batch(${target}, ${run}, ${batchSize ?? null}::int)`) as T;
+        await tx`select sark_migration.lock_copy_batch(${target}, ${run}, ${batchSize ?? null}::int, ${lane}::int)`;
+        return one(await tx<T[]>`select * from sark_migration.copy_batch(${target}, ${run}, ${batchSize ?? null}::int, ${lane}::int)`) as T;
       }) as Promise<T>,
     BATCH_LOCK_RETRY,
   );

@@ -26,6 +26,7 @@ export type RunPhaseName = (typeof RUN_PHASES)[number];
 export interface RunOptions {
   backup?: string;
   batchSize?: number;
+  jobs?: number;
   sync: boolean;
   optimize: boolean;
   longTransactionThreshold: string;
@@ -82,7 +83,7 @@ const PHASES: Record<RunPhaseName, PhaseImpl> = {
     return { ok: true, summary: r.applied.length ? `applied ${r.applied.join(', ')}` : `already at ${r.to}`, result: r };
   },
   async data(ctx, o) {
-    const r = await executeData(ctx, { batchSize: o.batchSize, sync: o.sync });
+    const r = await executeData(ctx, { batchSize: o.batchSize, jobs: o.jobs, sync: o.sync });
     const counts = r.tables.map((t) => `${t.table}: +${t.inserted} ~${t.updated} =${t.unchanged}`).join(', ');
     if (r.quarantined > 0) {
       return {
