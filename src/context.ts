@@ -28,9 +28,12 @@ export interface Context {
   close(): Promise<void>;
 }
 
+/** The operator's timeouts, applied to every session the tool opens for a command. */
+const sessionSettings = (options: GlobalOptions) => ({ statement_timeout: options.statementTimeout, lock_timeout: options.lockTimeout });
+
 export async function openContext(options: GlobalOptions, conn?: ConnectionSettings): Promise<Context> {
   const settings = conn ?? resolveConnection(options.databaseUrl);
-  const sql = openSql(settings, { statement_timeout: options.statementTimeout, lock_timeout: options.lockTimeout });
+  const sql = openSql(settings, sessionSettings(options));
   let server;
   try {
     server = await checkReachable(sql, settings);
@@ -46,6 +49,15 @@ export async function openContext(options: GlobalOptions, conn?: ConnectionSetti
     options,
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/**
+ * A context whose pool holds `connections` sessions, for work that runs that many statements at
+ * once (the copy's lanes); same server, same session settings. Close it when done.
+ */
+export function withPoolOf(ctx: Context, connections: number): Context {
+  const sql = openSql(ctx.conn, sessionSettings(ctx.options), connections);
+  return { ...ctx, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** Runs fn with a context that is always closed afterwards. */

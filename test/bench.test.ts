@@ -20,7 +20,7 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,copy:B,copy:A', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
@@ -28,11 +28,13 @@ describe('bench', () => {
     expect(result.scale).toEqual({ servers: 60, tools_per_server: 10, tools: 600, cost_rows: 600 });
     // Every load moved every row, whichever way it indexed them.
     expect(result.loads.map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
-      ['insert:B', 'insert:A0', 'insert:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
+      ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
     );
     expect(result.loads.find((l: any) => l.name === 'copy:A').merger.error).toBeUndefined();
-    expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));
+    expect(result.loads.find((l: any) => l.name === 'lanes:A').description).toContain('in 3 lanes');
+    expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:A_vs_lanes:A', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));
     expect(result.pipeline.copy_vs_floor).toBeGreaterThan(0);
+    expect(result.pipeline.copy_vs_lanes_floor).toBeGreaterThan(0);
     // The second data --execute writes nothing, by its own count and by the tuples' xmin.
     expect(result.noop_rerun).toMatchObject({ written: 0, touched: 0 });
     expect(result.validate).toMatchObject({ available: true, status: 'passed', failed_checks: 0 });

@@ -5,10 +5,13 @@
  *   loader  insert  the bare INSERT … SELECT of the mapping's images, one statement per table:
  *                   the floor, what moving the rows costs without batching, bookkeeping and
  *                   conflict handling
- *           copy    the real Phase 2 copy (copyData, as `data --execute` runs it)
+ *           lanes   the same bare INSERT … SELECT split into --jobs key ranges, one session
+ *                   each, side by side: the floor at the copy's parallelism
+ *           copy    the real Phase 2 copy (copyData, as `data --execute` runs it, in --jobs lanes)
  *
  *   index   A       every index of sql/optimize/indexes in place before the load (created on the
- *                   empty tables) + the GIN pending-list merger on a second connection
+ *                   empty tables), the GIN pending lists merged beside the load: by the other
+ *                   lanes, or by the merger on a second connection when there is one lane
  *                   (src/optimize/load.ts loadWithIndexesInPlace)
  *           A0      every index in place, nothing else
  *           B       drop those indexes, load, then CREATE INDEX CONCURRENTLY each (what a live
@@ -19,7 +22,7 @@
  * copy's own machinery; the floor of the copy is insert:A, the same statement shape under the same
  * index strategy as copy:A.
  */
-import type { Context } from '../context.ts';
+import { withPoolOf, type Context } from '../context.ts';
 import { log } from '../output.ts';
 import type { BuildResult, BuildSettings } from '../optimize/indexes.ts';
 import { ensureIndexes } from '../optimize/indexes.ts';
@@ -27,9 +30,10 @@ import { buildSecondaryIndexes, dropSecondaryIndexes, loadWithIndexesInPlace, lo
 import type { CpuUsage } from './cpu.ts';
 import { runCopy } from './hooks.ts';
 
-export const LOADS = ['insert:B', 'insert:A0', 'insert:A', 'copy:A', 'copy:A0', 'copy:B'] as const;
+export const LOADS = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:A', 'copy:A0', 'copy:B'] as const;
 export type LoadName = (typeof LOADS)[number];
-export const DEFAULT_LOADS: LoadName[] = ['insert:B', 'insert:A0', 'insert:A', 'copy:A'];
+export const DEFAULT_LOADS: LoadName[] = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:A'];
+type Loader = 'insert' | 'lanes' | 'copy';
 
 export interface LoadRun {
   name: LoadName;
@@ -47,12 +51,16 @@ export interface LoadRun {
   builds?: BuildResult[];
 }
 
-const LOADERS = { insert: 'bare INSERT … SELECT', copy: 'copy (copyData)' } as const;
-const INDEXING = { A: 'indexes in place + GIN merger', A0: 'indexes in place', B: 'indexes dropped, built after, concurrently' } as const;
+const INDEXING = { A: 'indexes in place, GIN merged beside', A0: 'indexes in place', B: 'indexes dropped, built after, concurrently' } as const;
 
-export const describeLoad = (name: LoadName) => {
-  const [loader, indexing] = name.split(':') as [keyof typeof LOADERS, keyof typeof INDEXING];
-  return `${LOADERS[loader]}, ${INDEXING[indexing]}`;
+/** Lanes the load runs in: the bare INSERT one, the others --jobs. */
+const lanesOf = (loader: Loader, jobs: number) => (loader === 'insert' ? 1 : jobs);
+
+export const describeLoad = (name: LoadName, jobs: number) => {
+  const [loader, indexing] = name.split(':') as [Loader, keyof typeof INDEXING];
+  const lanes = lanesOf(loader, jobs);
+  const what = { insert: 'bare INSERT … SELECT', lanes: 'bare INSERT … SELECT', copy: 'copy (copyData)' }[loader];
+  return `${what}${lanes > 1 ? ` in ${lanes} lanes` : ''}, ${INDEXING[indexing]}`;
 };
 
 /** Empties the v2 tables and flushes dirty buffers, so each load starts from the same state. */
@@ -62,13 +70,12 @@ export async function resetV2(ctx: Context): Promise<void> {
 }
 
 export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings }): Promise<LoadRun> {
-  const [loader, indexing] = name.split(':') as ['insert' | 'copy', 'A' | 'A0' | 'B'];
-  const load = () => (loader === 'insert' ? insertAll(ctx) : runCopy(ctx, opts));
-  // The bare INSERT is one statement per table, one lane; the copy runs in opts.jobs lanes.
-  const lanes = loader === 'insert' ? 1 : opts.jobs;
+  const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'B'];
+  const lanes = lanesOf(loader, opts.jobs);
+  const load = () => (loader === 'copy' ? runCopy(ctx, opts) : insertAll(ctx, lanes));
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const base = { name, description: describeLoad(name) };
+  const base = { name, description: describeLoad(name, opts.jobs) };
   if (indexing === 'A') {
     // Exactly what `data --execute` does with empty tables (src/optimize/load.ts).
     const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, { lanes, build: opts.build });
@@ -90,14 +97,41 @@ export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: 
   return { ...base, seconds: s, load_seconds: loaded, build_seconds: s - loaded, resources: r.resources, capabilities: r.capabilities, builds };
 }
 
-/** The floor: one INSERT … SELECT per table, from the same projection the copy writes. */
-async function insertAll(ctx: Context): Promise<{ resources: number; capabilities: number }> {
-  // The context's pool, so the session settings are the copy's: only the statement differs.
-  const r = await ctx.sql`
-    insert into public.resources (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
-    select id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at from sark_migration.resource_image`;
-  const c = await ctx.sql`
-    insert into public.capabilities (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
-    select id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata from sark_migration.capability_image`;
-  return { resources: r.count, capabilities: c.count };
+/**
+ * The floor: one INSERT … SELECT per table, from the same projection the copy writes; with lanes,
+ * the same statement over consecutive key ranges of equal row counts, one session each.
+ */
+async function insertAll(ctx: Context, lanes: number): Promise<{ resources: number; capabilities: number }> {
+  // The context's session settings, so only the statement differs from the copy's.
+  const pool = lanes > 1 ? withPoolOf(ctx, lanes) : ctx;
+  try {
+    const counts = { resources: 0, capabilities: 0 };
+    for (const [table, source, image, columns] of [
+      ['resources', 'mcp_servers', 'resource_image', 'id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at'],
+      ['capabilities', 'mcp_tools', 'capability_image', 'id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata'],
+    ] as const) {
+      if (lanes === 1) {
+        counts[table] = (await pool.sql.unsafe(`insert into public.${table} (${columns}) select ${columns} from sark_migration.${image}`)).count;
+        continue;
+      }
+      const ends = (
+        await pool.sql.unsafe<{ last: string }[]>(
+          `select max(id::text) as last from (select id, ntile(${lanes}) over (order by id) as lane from public.${source}) x group by lane order by lane`,
+        )
+      ).map((r) => r.last);
+      const done = await Promise.all(
+        ends.map((end, k) =>
+          pool.sql.unsafe(
+            `insert into public.${table} (${columns}) select ${columns} from sark_migration.${image} i
+              where ($1::uuid is null or i.source_id > $1::uuid) and ($2::uuid is null or i.source_id <= $2::uuid)`,
+            [k === 0 ? null : ends[k - 1]!, k === ends.length - 1 ? null : end],
+          ),
+        ),
+      );
+      counts[table] = done.reduce((n, r) => n + r.count, 0);
+    }
+    return counts;
+  } finally {
+    if (pool !== ctx) await pool.close();
+  }
 }

@@ -10,7 +10,7 @@
  *      lane's last committed batch
  *   4. delete_vanished()      migrated v2 rows whose v1 row was deleted since go too
  */
-import type { Context } from '../context.ts';
+import { withPoolOf, type Context } from '../context.ts';
 import { one } from '../db/connect.ts';
 import { log, progress } from '../output.ts';
 import { copyBatchLockingSource, forwardSyncOn } from '../sync/copyLock.ts';
@@ -84,8 +84,15 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
   const tables: TableCopy[] = [];
   // With the forward sync on, each batch locks its v1 rows first (src/sync/copyLock.ts).
   const lockSource = await forwardSyncOn(sql);
-  for (const { target, source } of COPY_TARGETS) {
-    tables.push(await copyTable(ctx, target, source, held(source), { ...opts, lockSource }));
+  // One session per lane, whatever the size of the command's pool.
+  const jobs = opts.jobs ?? DEFAULT_JOBS;
+  const lanes = jobs > 1 ? withPoolOf(ctx, jobs) : ctx;
+  try {
+    for (const { target, source } of COPY_TARGETS) {
+      tables.push(await copyTable(lanes, target, source, held(source), { ...opts, jobs, lockSource }));
+    }
+  } finally {
+    if (lanes !== ctx) await lanes.close();
   }
   for (const row of await sql<{ target_table: CopyTarget; deleted: number; kept: number }[]>`select * from sark_migration.delete_vanished()`) {
     const t = tables.find((x) => x.table === row.target_table);
