@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { toUrl } from '../src/config/connection.ts';
+import { cpuBetween } from '../src/bench/cpu.ts';
 import { openSql } from '../src/db/connect.ts';
 import { runCli } from './support/db.ts';
 
@@ -48,5 +49,14 @@ describe('bench', () => {
     } finally {
       await admin.end({ timeout: 5 });
     }
+  });
+});
+
+describe('server CPU between two samples', () => {
+  it('counts a process that ended in between only for what it spent after the first sample', () => {
+    // pid 2 had spent 5 s at the first sample and 6 s when it was reaped: 1 s is this interval's.
+    const a = { processes: new Map([[1, 10], [2, 5]]), reaped: 100 };
+    const b = { processes: new Map([[1, 12], [3, 4]]), reaped: 106 };
+    expect(cpuBetween(a, b)).toEqual({ total_seconds: 2 + 4 + 1, busiest_process_seconds: 4 });
   });
 });

@@ -62,6 +62,9 @@ export function cpuBetween(a: CpuSample, b: CpuSample): CpuUsage {
     total += d;
     busiest = Math.max(busiest, d);
   }
+  // A process that ended in between (an idle pooled session timing out) was reaped with its whole
+  // lifetime's CPU: what it had spent before `a` is not this interval's.
+  for (const [pid, t] of a.processes) if (!b.processes.has(pid)) total -= t;
   return { total_seconds: Math.round(total * 10) / 10, busiest_process_seconds: Math.round(busiest * 10) / 10 };
 }
 
