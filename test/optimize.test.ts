@@ -264,6 +264,30 @@ describe('load strategy', () => {
   });
 });
 
+describe('load strategy, lanes', () => {
+  it('a copy in lanes merges for itself: no merging beside it, one final merge, every GIN index complete', async () => {
+    const { merger } = await withGinMerger(
+      ctx,
+      async () => {
+        await db.sql`
+          insert into capabilities (id, resource_id, name, sensitivity_level, metadata)
+          select 'lane-' || g, (select id from resources order by id limit 1), 'lane_' || g, 'low',
+                 jsonb_build_object('bulk', true, 'n', g, 'tag', 't' || (g % 7))
+            from generate_series(1, 5000) g`;
+      },
+      { background: false },
+    );
+    expect(merger.error).toBeUndefined();
+    expect(merger.rounds).toBe(1);
+    const [pending] = await db.sql<{ pages: number }[]>`
+      select coalesce(sum(gin_clean_pending_list(i.indexrelid::regclass)), 0)::int as pages
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
+       where am.amname = 'gin' and i.indrelid = 'capabilities'::regclass`;
+    expect(pending!.pages).toBe(0);
+    expect(await countWith(db.sql, true)).toBe(await countWith(db.sql, false));
+  });
+});
+
 describe('loadWithIndexesInPlace (the load strategy of data --execute)', () => {
   it('creates every defined index while the v2 tables are empty, then loads beside the GIN merger', async () => {
     const other = await freshDatabase('v1');
