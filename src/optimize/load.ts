@@ -6,30 +6,31 @@
  * re-run into full ones.
  *
  * Why, measured by `bench` on the same 100,000 servers / 1,000,000 tools (bare INSERT … SELECT
- * loader, 2 cores, quiet machine, two runs; CPU = server CPU seconds, busiest = busiest process):
- *   B   drop the indexes, load, CREATE INDEX CONCURRENTLY   45.9-50.9 s wall   79-100 s CPU   busiest 29-32 s
- *   A0  every index in place                               47.0-50.2 s wall   48-51 s CPU    busiest 47-50 s
- *   A   every index in place + this merger                 34.4-36.7 s wall   51-54 s CPU    busiest 29-31 s
- * (earlier, on a machine shared with other work, A was fastest in four runs of five.)
+ * loader, 2 cores, quiet machine; CPU = server CPU seconds, busiest = busiest single process):
+ *   B      drop the indexes, load, CREATE INDEX CONCURRENTLY   46.9-50.9 s wall   48 s CPU   busiest 30 s
+ *   A0     every index in place                               47.0-50.8 s wall   49 s CPU   busiest 48 s
+ *   A      every index in place + this merger                 34.4-36.9 s wall   53 s CPU   busiest 31 s
+ *   A, two lanes (no merger beside them)                      25.5-28.3 s wall   45 s CPU   busiest 22 s
+ * (CPU figures of runs before 2026-11-24 counted pooled sessions that ended during a load with
+ * their whole lifetime; B's "79-100 s" was that error.)
  * Plain CREATE INDEX instead of CONCURRENTLY does not change the answer: ix_capabilities_metadata_gin
  * alone takes 17 s either way (19 s concurrently), after a 16-18 s load, and plain builds would
  * block the forward sync's writes.
  * B is the textbook answer for a first load, but here the cost is not the B-trees: it is the two
- * jsonb_ops GIN indexes (some 26 keys and values per capability row): PostgreSQL 15 builds a GIN
- * index in a single process (no parallel GIN build before 18), and it can only start once the load
- * is over. A live database also needs every
- * build CONCURRENTLY, which scans the table twice: B costs twice the CPU of A. With the index in
- * place, fastupdate appends new entries to the pending list, which is cheap; merging that list
- * into the tree, the expensive part, is what this merger does on the other core while the copy
- * runs on the first (an inserting session that finds the merge lock taken skips its own cleanup
- * and goes on). So the copy runs close to the bare INSERT … SELECT, no index is ever missing (the
- * schema check of validate holds throughout, and no failed build can leave an INVALID index), and
- * nothing is left to build afterwards.
+ * jsonb_ops GIN indexes (some 26 keys and values per capability row). B spends no more CPU than A,
+ * but in the wrong order: PostgreSQL 15 builds a GIN index in a single process (no parallel GIN
+ * build before 18), and only once the load is over, so one core idles through the 17 s build.
+ * With the index in place, fastupdate appends new entries to the pending list, which is cheap;
+ * merging that list into the tree, the expensive part, is what this merger does on the other
+ * core while the copy runs on the first (an inserting session that finds the merge lock taken
+ * skips its own cleanup and goes on). So no index is ever missing (the schema check of validate
+ * holds throughout, and no failed build can leave an INVALID index), and nothing is left to
+ * build afterwards.
  *
  * Lanes go further on the same idea. Two inserting sessions on disjoint key ranges: when one fills
  * a pending list and stops to merge it, the other finds the merge taken and goes on inserting, so
- * both cores stay busy on useful work. Bare INSERT … SELECT, two lanes, same data: 27.2-27.8 s;
- * two lanes plus this merger: 30.0-32.2 s (three processes on two cores); three lanes: 31.0 s.
+ * both cores stay busy on useful work. Two lanes plus this merger: 30.0-32.2 s (three processes
+ * on two cores); three lanes: 31.0 s; two lanes alone, as above.
  *
  * The merger needs to own the indexes (gin_clean_pending_list's rule, as for VACUUM); without that
  * privilege it stops with a warning and the copy goes on, merging inline as PostgreSQL does.
