@@ -268,6 +268,56 @@ describe('forward sync and TRUNCATE', () => {
   });
 });
 
+describe('reverse sync and TRUNCATE (after the cutover)', () => {
+  it('a TRUNCATE of v2 removes the v1 rows it held; rows v2 never held (quarantined) stay, and nothing echoes', async () => {
+    const ctx = await setUp(VARIANTS[0], { servers: 12, tools: 3 });
+    const sql = db!.sql;
+    // A dirty server: quarantined, so v2 never held it.
+    const dirty = '7e0c0000-0000-4000-8000-000000000002';
+    await sql`insert into mcp_servers (id, name, transport, sensitivity_level, created_at, updated_at)
+              values (${dirty}, 'no endpoint', 'http', 'low', now(), now())`;
+    await syncCutover(ctx);
+    expect((await readSyncState(sql)).triggers.filter((t) => t.direction === 'reverse')).toHaveLength(8);
+    // A grpc resource v1 cannot hold is recorded, and goes from that record with the TRUNCATE.
+    await sql`insert into resources (id, name, protocol, endpoint, sensitivity_level, metadata)
+              values ('grpc-inventory', 'inventory', 'grpc', 'grpc://inventory:50051', 'medium', '{}')`;
+    expect(await sql`select 1 from sark_migration.reverse_unrepresentable`).toHaveLength(1);
+
+    await sql`truncate capabilities`;
+    expect(await sql`select 1 from mcp_tools`).toHaveLength(0);
+    expect((await sql`select count(*)::int as n from mcp_servers`)[0]!.n).toBe(13);
+
+    await sql`truncate resources cascade`;
+    expect((await sql`select id::text from mcp_servers`).map((r) => r.id)).toEqual([dirty]);
+    expect(await sql`select 1 from sark_migration.reverse_unrepresentable`).toHaveLength(0);
+    // The forward sync fired on those v1 deletes and let them be: v2 is still empty, the dirty row still held.
+    expect(await sql`select 1 from resources`).toHaveLength(0);
+    expect(await sql`select 1 from sark_migration.quarantine`).toHaveLength(1);
+    expect((await readSyncState(sql)).failures.open).toBe(0);
+    await ctx.close();
+  });
+
+  it('never fails the TRUNCATE: a failed sync is recorded and sync --retry repairs it', async () => {
+    const ctx = await setUp(VARIANTS[0], { servers: 5, tools: 2 });
+    const sql = db!.sql;
+    await syncCutover(ctx);
+    await sql`create function public.sync_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'v1 says no'; end $$`;
+    await sql`create trigger refuse_delete before delete on mcp_tools for each statement execute function public.sync_test_refuse()`;
+    await sql`truncate capabilities`;
+    expect(await sql`select 1 from capabilities`).toHaveLength(0);
+    const state = await readSyncState(sql);
+    expect(state.failures.open).toBe(1);
+    expect(state.failures.latest[0]).toMatchObject({ direction: 'reverse', source_table: 'capabilities' });
+
+    await sql`drop trigger refuse_delete on mcp_tools`;
+    const retry = await syncRetry(ctx);
+    expect(retry.retried![0]!.resolved).toBe(true);
+    expect(await sql`select 1 from mcp_tools`).toHaveLength(0);
+    expect((await sql`select count(*)::int as n from mcp_servers`)[0]!.n).toBe(5);
+    await ctx.close();
+  });
+});
+
 describe('dirty data and the DBA path', () => {
   it('keeps v2 exact under writes when the v1 data is dirty (quarantined rows, orphan tools, FK NOT VALID)', async () => {
     db = await freshDatabase('v1');

@@ -22,6 +22,8 @@
 --                                                          reverse_unrepresentable instead
 --             sark_migration.reverse_apply_resources(ids text[])    "make v1 agree with v2 for these
 --             sark_migration.reverse_apply_capabilities(ids text[])  ids": delete, classify, upsert
+--             sark_migration.reverse_delete_vanished()     after a TRUNCATE of v2: the v1 rows whose
+--                                                          v2 row is gone go too (held ones stay)
 --             sark_migration.reverse_sync()                trigger function
 --           What v1 cannot represent (non-MCP resources, ids that are not uuids, capabilities of such
 --           resources, a non-empty output_schema, enum values v1 does not know, values too long, or
@@ -480,7 +482,41 @@ COMMENT ON FUNCTION sark_migration.reverse_apply_capabilities(text[]) IS
   'Makes mcp_tools agree with capabilities for these ids: deletes tools whose capability is gone, records '
   'what v1 cannot represent, upserts the rest (reverse_upsert_tools). Idempotent; never raises for a row v1 refuses.';
 
--- The trigger function of the reverse sync: AFTER INSERT / UPDATE / DELETE ... FOR EACH STATEMENT on
+-- A TRUNCATE names no rows. What it removed is every v1 row that v2 held and holds no longer: a
+-- v1 row without its v2 row, unless it is one v2 never held (quarantined, or a tool of a
+-- quarantined server). Tools first, then servers (their remaining tools go with them, by v1's
+-- ON DELETE CASCADE). The entries recorded for v2 rows that are gone go with them.
+CREATE OR REPLACE FUNCTION sark_migration.reverse_delete_vanished()
+RETURNS TABLE (target_table text, deleted bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  n_tools   bigint;
+  n_servers bigint;
+BEGIN
+  DELETE FROM public.mcp_tools t
+  WHERE NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.id = t.id::text)
+    AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
+                     WHERE (q.source_table, q.source_id) IN (('mcp_tools', t.id), ('mcp_servers', t.server_id)));
+  GET DIAGNOSTICS n_tools = ROW_COUNT;
+  DELETE FROM public.mcp_servers s
+  WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = s.id::text)
+    AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
+                     WHERE q.source_table = 'mcp_servers' AND q.source_id = s.id);
+  GET DIAGNOSTICS n_servers = ROW_COUNT;
+  DELETE FROM sark_migration.reverse_unrepresentable u
+  WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE u.target_table = 'resources' AND r.id = u.id)
+    AND NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE u.target_table = 'capabilities' AND c.id = u.id);
+  DELETE FROM sark_migration.reverse_inferred i
+  WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE i.target_table = 'resources' AND r.id = i.id);
+  RETURN QUERY VALUES ('mcp_tools'::text, n_tools), ('mcp_servers'::text, n_servers);
+END
+$$;
+COMMENT ON FUNCTION sark_migration.reverse_delete_vanished() IS
+  'After a TRUNCATE of resources / capabilities: deletes the v1 rows whose v2 row is gone (tools, then servers), '
+  'except rows v2 never held (quarantined, or tools of quarantined servers). Idempotent.';
+
+-- The trigger function of the reverse sync: AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on
 -- resources and capabilities, with the transition tables new_rows / old_rows. lock_timeout 1s, as
 -- forward_sync(): a v2 write never waits longer than that because of the sync.
 CREATE OR REPLACE FUNCTION sark_migration.reverse_sync()
@@ -498,7 +534,9 @@ BEGIN
   IF current_setting('sark_migration.sync_origin', true) = 'forward' THEN
     RETURN NULL;                                  -- written by the forward sync: no echo
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_OP = 'TRUNCATE' THEN
+    ids := '{}';                                  -- no transition table: see reverse_delete_vanished()
+  ELSIF TG_OP = 'INSERT' THEN
     SELECT array_agg(n.id) INTO ids FROM new_rows n;
   ELSIF TG_OP = 'DELETE' THEN
     SELECT array_agg(o.id) INTO ids FROM old_rows o;
@@ -511,7 +549,9 @@ BEGIN
 
   PERFORM set_config('sark_migration.sync_origin', 'reverse', true);
   BEGIN
-    IF TG_TABLE_NAME = 'resources' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      PERFORM sark_migration.reverse_delete_vanished();
+    ELSIF TG_TABLE_NAME = 'resources' THEN
       PERFORM sark_migration.reverse_apply_resources(ids);
     ELSE
       PERFORM sark_migration.reverse_apply_capabilities(ids);
@@ -527,5 +567,6 @@ END
 $$;
 COMMENT ON FUNCTION sark_migration.reverse_sync() IS
   'Statement-level AFTER trigger on resources / capabilities (sark_sync_reverse_*): writes the changed rows '
-  'back to mcp_servers / mcp_tools (reverse_apply_*). Never fails the v2 write: a failure is recorded in '
+  'back to mcp_servers / mcp_tools (reverse_apply_*); after a TRUNCATE, deletes the v1 rows whose v2 row it '
+  'removed (reverse_delete_vanished). Never fails the v2 write: a failure is recorded in '
   'sync_failures. Skips writes made by the forward sync (sync_origin = forward).';

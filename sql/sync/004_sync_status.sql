@@ -120,10 +120,11 @@ BEGIN
     -- the writes of a retry are the sync's own: the other direction must not echo them
     PERFORM set_config('sark_migration.sync_origin', f.direction, true);
     BEGIN
-      -- no ids: the failure of a TRUNCATE's sync (forward_sync() in 002)
+      -- no ids: the failure of a TRUNCATE's sync (forward_sync() in 002, reverse_sync() in 003)
       what := CASE WHEN cardinality(f.ids) = 0 THEN f.direction || '/truncate' ELSE f.direction || '/' || f.source_table END;
       CASE what
         WHEN 'forward/truncate'     THEN PERFORM sark_migration.delete_vanished();
+        WHEN 'reverse/truncate'     THEN PERFORM sark_migration.reverse_delete_vanished();
         WHEN 'forward/mcp_servers'  THEN PERFORM sark_migration.apply_resources(f.ids::uuid[]);
         WHEN 'forward/mcp_tools'    THEN PERFORM sark_migration.apply_capabilities(f.ids::uuid[]);
         WHEN 'reverse/resources'    THEN PERFORM sark_migration.reverse_apply_resources(f.ids);

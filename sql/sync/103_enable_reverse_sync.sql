@@ -1,10 +1,11 @@
 -- 103_enable_reverse_sync.sql
 --
 -- What:     the cutover: turns the reverse sync (v2 -> v1) on, so that both application versions can
---           write (blue-green) and a rollback to v1 loses nothing. Six statement-level AFTER triggers
+--           write (blue-green) and a rollback to v1 loses nothing. Eight statement-level AFTER triggers
 --           calling sark_migration.reverse_sync():
---             sark_sync_reverse_resources_insert    | _update | _delete   ON public.resources
---             sark_sync_reverse_capabilities_insert | _update | _delete   ON public.capabilities
+--             sark_sync_reverse_resources_insert    | _update | _delete | _truncate   ON public.resources
+--             sark_sync_reverse_capabilities_insert | _update | _delete | _truncate   ON public.capabilities
+--           (a cutover made before the _truncate triggers existed gets them when this is run again)
 --           Refused unless the forward sync is on, the copy has completed AFTER the forward sync was
 --           enabled, and no forward sync failure is open (otherwise v2 could miss v1 writes). Records 'cutover' in sark_migration.sync_log: the
 --           decommission grace period counts from it.
@@ -27,7 +28,7 @@ BEGIN
   END IF;
   SELECT count(*) INTO missing
   FROM (VALUES ('resources'), ('capabilities')) t(tbl)
-  CROSS JOIN (VALUES ('insert'), ('update'), ('delete')) e(ev)
+  CROSS JOIN (VALUES ('insert'), ('update'), ('delete'), ('truncate')) e(ev)
   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                      WHERE g.tgrelid = ('public.' || t.tbl)::regclass
                        AND g.tgname = 'sark_sync_reverse_' || t.tbl || '_' || e.ev);
@@ -57,14 +58,15 @@ BEGIN
   FOR spec IN
     SELECT t.tbl, e.ev, e.ref
     FROM (VALUES ('resources'), ('capabilities')) t(tbl)
-    CROSS JOIN (VALUES ('insert', 'NEW TABLE AS new_rows'),
-                       ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'),
-                       ('delete', 'OLD TABLE AS old_rows')) e(ev, ref)
+    CROSS JOIN (VALUES ('insert', 'REFERENCING NEW TABLE AS new_rows'),
+                       ('update', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+                       ('delete', 'REFERENCING OLD TABLE AS old_rows'),
+                       ('truncate', '')) e(ev, ref)
   LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                     WHERE g.tgrelid = ('public.' || spec.tbl)::regclass
                       AND g.tgname = 'sark_sync_reverse_' || spec.tbl || '_' || spec.ev) THEN
-      EXECUTE format('CREATE TRIGGER %I AFTER %s ON public.%I REFERENCING %s '
+      EXECUTE format('CREATE TRIGGER %I AFTER %s ON public.%I %s '
                      'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.reverse_sync()',
                      'sark_sync_reverse_' || spec.tbl || '_' || spec.ev, upper(spec.ev), spec.tbl, spec.ref);
       EXECUTE format('COMMENT ON TRIGGER %I ON public.%I IS %L',

@@ -53,6 +53,7 @@ BEGIN
   DROP FUNCTION IF EXISTS sark_migration.forward_sync(), sark_migration.reverse_sync(),
                           sark_migration.apply_resources(uuid[]), sark_migration.apply_capabilities(uuid[]),
                           sark_migration.reverse_apply_resources(text[]), sark_migration.reverse_apply_capabilities(text[]),
+                          sark_migration.reverse_delete_vanished(),
                           sark_migration.reverse_upsert_servers(text[]), sark_migration.reverse_upsert_tools(text[]),
                           sark_migration.reverse_image_servers(text[]), sark_migration.reverse_image_tools(text[]),
                           sark_migration.requarantine(text, uuid[]), sark_migration.lock_copy_batch(text, bigint, integer, integer),

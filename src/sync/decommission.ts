@@ -48,7 +48,7 @@ export interface DecommissionResult extends DecommissionPlan {
 /** The sync functions 109 drops with the tables (they name the v1 tables). */
 const SYNC_FUNCTIONS = [
   'forward_sync()', 'reverse_sync()', 'apply_resources(uuid[])', 'apply_capabilities(uuid[])',
-  'reverse_apply_resources(text[])', 'reverse_apply_capabilities(text[])', 'reverse_upsert_servers(text[])',
+  'reverse_apply_resources(text[])', 'reverse_apply_capabilities(text[])', 'reverse_delete_vanished()', 'reverse_upsert_servers(text[])',
   'reverse_upsert_tools(text[])', 'reverse_image_servers(text[])', 'reverse_image_tools(text[])',
   'requarantine(text, uuid[])', 'lock_copy_batch(text, bigint, integer, integer)', 'upsert_resources(uuid[])',
   'upsert_capabilities(uuid[])', 'retry_sync_failures()',
