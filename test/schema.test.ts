@@ -112,18 +112,25 @@ describe('adopting a database SARK\'s Alembic built', () => {
 
 describe('the runner guards itself', () => {
   it('refuses to run while another session holds the migration lock, naming the holder', async () => {
+    // A run on another database of the same cluster holds the same advisory key there, first.
+    const elsewhere = await freshDatabase('empty');
+    const other = await elsewhere.sql.reserve();
     db = await freshDatabase('v1');
     const holder = await db.sql.reserve();
     try {
+      await other`select pg_advisory_lock(${0x5341524b}, 2)`;
       const [me] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
       await holder`select pg_advisory_lock(${0x5341524b}, 2)`;
       const r = runCli(['schema', 'up', '--database-url', db.url]);
       expect(r.status).toBe(1);
-      // Named by pid (application_name as pg_stat_activity shows it, which the holder may change).
+      // Named by pid: the holder on THIS database, never the one on the other database.
       expect(r.stderr).toMatch(new RegExp(`holds the migration lock on this database: pid ${me!.pid} \\(`));
     } finally {
       await holder`select pg_advisory_unlock_all()`;
       holder.release();
+      await other`select pg_advisory_unlock_all()`;
+      other.release();
+      await elsewhere.drop();
     }
   });
 

@@ -35,7 +35,9 @@ async function heldBy(sql: Sql) {
     select a.pid, a.application_name, a.usename, host(a.client_addr) as client_addr, a.backend_start
       from pg_locks l join pg_stat_activity a on a.pid = l.pid
      where l.locktype = 'advisory' and l.classid = ${LOCK_CLASS}::int::oid and l.objid = ${LOCK_OBJECT}::oid
-       and l.objsubid = 2 and l.granted`;
+       and l.objsubid = 2 and l.granted
+       -- advisory locks are per database, pg_locks shows every database's
+       and l.database = (select d.oid from pg_database d where d.datname = current_database())`;
   const who = holder
     ? `pid ${holder.pid} (${holder.application_name || 'no application_name'}, user ${holder.usename}${holder.client_addr ? ` from ${holder.client_addr}` : ''}, connected since ${holder.backend_start.toISOString()})`
     : 'another session';
