@@ -275,8 +275,8 @@ SELECT results_eq(
        SELECT l.lane, (SELECT count(*) FROM public.mcp_tools t
                         WHERE (l.last_key IS NULL OR t.id > l.last_key) AND (l.range_end IS NULL OR t.id <= l.range_end)) AS n
        FROM sark_migration.copy_lanes('capabilities', -1, 3) l) x$q$,
-  $q$SELECT array_agg(n) FROM (SELECT (c / 3 + CASE WHEN k <= c % 3 THEN 1 ELSE 0 END)::bigint AS n
-                              FROM (SELECT count(*) AS c FROM public.mcp_tools) t, generate_series(1, 3) k) x$q$,
+  $q$SELECT array_agg((c * k / 3 - c * (k - 1) / 3)::bigint ORDER BY k)
+       FROM (SELECT count(*) AS c FROM public.mcp_tools) t, generate_series(1, 3) k$q$,
   'the lanes split the keys into equal counts (to one row)');
 
 SELECT results_eq(

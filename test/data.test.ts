@@ -306,6 +306,33 @@ describe('lanes', () => {
   });
 });
 
+describe('a lane that fails', () => {
+  it('stops the copy with its error while the other lanes commit what they did; the re-run finishes only what is left', async () => {
+    const { db, ctx } = await seeded({ servers: 60, tools: 2 });
+    await installDefinitions(db.sql);
+    // v2 refuses one capability (a stand-in for any failure inside one lane's range).
+    const [bad] = await db.sql<{ id: string }[]>`select id::text from mcp_tools order by id offset 100 limit 1`;
+    await db.sql.unsafe(`create function public.refuse_one() returns trigger language plpgsql as $$
+      begin if new.id = '${bad!.id}' then raise exception 'v2 says no to %', new.id; end if; return new; end $$`);
+    await db.sql`create trigger refuse_one before insert on capabilities for each row execute function public.refuse_one()`;
+    await expect(copyData(ctx, { jobs: 2 })).rejects.toThrow(/v2 says no/);
+    const lanes = await db.sql<{ lane: number; finished: boolean }[]>`
+      select lane, finished_at is not null as finished from sark_migration.copy_progress
+       where target_table = 'capabilities' order by lane`;
+    // The failing key is the 101st of 120, in lane 1 (keys 61-120): lane 0 finished and committed.
+    expect(lanes).toEqual([{ lane: 0, finished: true }, { lane: 1, finished: false }]);
+    const [half] = await db.sql<{ n: number }[]>`select count(*)::int as n from capabilities`;
+    expect(half!.n).toBe(60);
+
+    await db.sql`drop trigger refuse_one on capabilities`;
+    const rerun = await copyData(ctx, { jobs: 2 });
+    const caps = rerun.tables.find((t) => t.table === 'capabilities')!;
+    expect(caps.resumed).toBe(true);
+    expect(caps.inserted).toBe(60);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
+  });
+});
+
 describe('rollback', () => {
   it('removes exactly what the migration wrote; v2-native rows (even protocol mcp) stay, and so does a resource they reference', async () => {
     const { db, ctx } = await seeded({ servers: 20, tools: 2 });

@@ -619,7 +619,9 @@ BEGIN
     IF lanes > 1 THEN
       EXECUTE format('SELECT count(*) FROM %s', source) INTO total;
       FOR k IN 1 .. lanes - 1 LOOP
-        EXECUTE format('SELECT id FROM %s ORDER BY id OFFSET $1 LIMIT 1', source) INTO b USING total * k / lanes;
+        -- lane k - 1 ends at the (total * k / lanes)-th key: lanes of floor(total / lanes) keys or one more
+        EXECUTE format('SELECT id FROM %s ORDER BY id OFFSET $1 LIMIT 1', source) INTO b
+          USING GREATEST(total * k / lanes - 1, 0);
         IF b IS NOT NULL AND (cardinality(bounds) = 0 OR b > bounds[cardinality(bounds)]) THEN  -- fewer keys than lanes
           bounds := bounds || b;
         END IF;
