@@ -38,6 +38,13 @@ async function setUp(variant: (typeof VARIANTS)[number], o: { servers?: number; 
   return ctx;
 }
 
+/** Makes `table` refuse deletes (a stand-in for any failure on that side of the sync); returns what lifts it. */
+async function refuseDeletes(sql: Sql, table: string): Promise<() => Promise<unknown>> {
+  await sql`create or replace function public.sync_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$`;
+  await sql.unsafe(`create trigger refuse_delete before delete on public.${table} for each statement execute function public.sync_test_refuse()`);
+  return () => sql.unsafe(`drop trigger refuse_delete on public.${table}`);
+}
+
 /** The JSON type of a v1 column in this variant, for literals written by the tests. */
 async function jsonType(sql: Sql, table: string, column: string): Promise<string> {
   const [r] = await sql<{ t: string }[]>`
@@ -251,15 +258,14 @@ describe('forward sync and TRUNCATE', () => {
     const ctx = await setUp(VARIANTS[0], { servers: 5, tools: 2 });
     const sql = db!.sql;
     // v2 refuses the deletes for now (a stand-in for any v2-side failure).
-    await sql`create function public.sync_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'v2 says no'; end $$`;
-    await sql`create trigger refuse_delete before delete on capabilities for each statement execute function public.sync_test_refuse()`;
+    const lift = await refuseDeletes(sql, 'capabilities');
     await sql`truncate mcp_tools`;
     expect(await sql`select 1 from mcp_tools`).toHaveLength(0);
     const state = await readSyncState(sql);
     expect(state.failures.open).toBe(1);
     expect(state.failures.latest[0]).toMatchObject({ direction: 'forward', source_table: 'mcp_tools' });
 
-    await sql`drop trigger refuse_delete on capabilities`;
+    await lift();
     const retry = await syncRetry(ctx);
     expect(retry.retried![0]!.resolved).toBe(true);
     expect(await sql`select 1 from capabilities`).toHaveLength(0);
@@ -301,15 +307,14 @@ describe('reverse sync and TRUNCATE (after the cutover)', () => {
     const ctx = await setUp(VARIANTS[0], { servers: 5, tools: 2 });
     const sql = db!.sql;
     await syncCutover(ctx);
-    await sql`create function public.sync_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'v1 says no'; end $$`;
-    await sql`create trigger refuse_delete before delete on mcp_tools for each statement execute function public.sync_test_refuse()`;
+    const lift = await refuseDeletes(sql, 'mcp_tools');
     await sql`truncate capabilities`;
     expect(await sql`select 1 from capabilities`).toHaveLength(0);
     const state = await readSyncState(sql);
     expect(state.failures.open).toBe(1);
     expect(state.failures.latest[0]).toMatchObject({ direction: 'reverse', source_table: 'capabilities' });
 
-    await sql`drop trigger refuse_delete on mcp_tools`;
+    await lift();
     const retry = await syncRetry(ctx);
     expect(retry.retried![0]!.resolved).toBe(true);
     expect(await sql`select 1 from mcp_tools`).toHaveLength(0);
