@@ -385,6 +385,7 @@ SET work_mem = '128MB'
 AS $$
 DECLARE
   upto           uuid;
+  images         bigint;                           -- image rows in the range: written or unchanged
   fresh          boolean;
   first_inserted bigint := 0;
 BEGIN
@@ -409,6 +410,9 @@ BEGIN
     RETURN;
   END IF;
 
+  images := (SELECT count(*) FROM sark_migration.resource_image i
+              WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
+
   -- No v2 row in the range yet (a first copy): nothing to compare with and nothing to update, so
   -- a plain INSERT, counted by ROW_COUNT (RETURNING through a CTE costs more than the index
   -- maintenance of a million rows). Should a row of the range be there after all (the forward
@@ -424,8 +428,7 @@ BEGIN
     WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto
     ON CONFLICT (id) DO NOTHING;
     GET DIAGNOSTICS first_inserted = ROW_COUNT;
-    fresh := first_inserted = (SELECT count(*) FROM sark_migration.resource_image i
-                                WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
+    fresh := first_inserted = images;
     inserted := first_inserted; updated := 0; unchanged := 0;
   END IF;
   IF NOT fresh THEN
@@ -455,16 +458,10 @@ BEGIN
           AND (r.metadata @> '{"_v1": {"source": "mcp_servers"}}' OR sark_migration.assert_captured('resources', r.id))
       RETURNING (r.xmax = 0) AS was_inserted
     )
-    SELECT count(*) FILTER (WHERE was_inserted),
-           count(*) FILTER (WHERE NOT was_inserted),
-           (SELECT count(*) FROM sark_migration.resource_image i
-             WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto)
-           - count(*)
-      INTO inserted, updated, unchanged
+    SELECT count(*) FILTER (WHERE was_inserted) + first_inserted, count(*) FILTER (WHERE NOT was_inserted)
+      INTO inserted, updated
     FROM written;
-    -- Rows the first INSERT wrote are equal now: counted as unchanged above, they were inserted.
-    inserted := inserted + first_inserted;
-    unchanged := unchanged - first_inserted;
+    unchanged := images - inserted - updated;
   END IF;
 
   PERFORM sark_migration.note_run('public.resources', inserted, 'resources', inserted + updated + unchanged);
@@ -487,6 +484,7 @@ SET work_mem = '128MB'
 AS $$
 DECLARE
   upto           uuid;
+  images         bigint;                           -- image rows in the range: written or unchanged
   fresh          boolean;
   first_inserted bigint := 0;
 BEGIN
@@ -511,6 +509,8 @@ BEGIN
     RETURN;
   END IF;
 
+  images := (SELECT count(*) FROM sark_migration.capability_image i
+              WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
   fresh := NOT EXISTS (SELECT 1 FROM public.capabilities c
                         WHERE c.id > COALESCE(after::text, '') AND c.id <= upto::text);
   IF fresh THEN                                            -- as in copy_resources
@@ -521,8 +521,7 @@ BEGIN
     WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto
     ON CONFLICT (id) DO NOTHING;
     GET DIAGNOSTICS first_inserted = ROW_COUNT;
-    fresh := first_inserted = (SELECT count(*) FROM sark_migration.capability_image i
-                                WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
+    fresh := first_inserted = images;
     inserted := first_inserted; updated := 0; unchanged := 0;
   END IF;
   IF NOT fresh THEN
@@ -550,16 +549,10 @@ BEGIN
           AND (c.metadata @> '{"_v1": {"source": "mcp_tools"}}' OR sark_migration.assert_captured('capabilities', c.id))
       RETURNING (c.xmax = 0) AS was_inserted
     )
-    SELECT count(*) FILTER (WHERE was_inserted),
-           count(*) FILTER (WHERE NOT was_inserted),
-           (SELECT count(*) FROM sark_migration.capability_image i
-             WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto)
-           - count(*)
-      INTO inserted, updated, unchanged
+    SELECT count(*) FILTER (WHERE was_inserted) + first_inserted, count(*) FILTER (WHERE NOT was_inserted)
+      INTO inserted, updated
     FROM written;
-    -- Rows the first INSERT wrote are equal now: counted as unchanged above, they were inserted.
-    inserted := inserted + first_inserted;
-    unchanged := unchanged - first_inserted;
+    unchanged := images - inserted - updated;
   END IF;
 
   PERFORM sark_migration.note_run('public.capabilities', inserted, 'capabilities', inserted + updated + unchanged);
@@ -594,15 +587,42 @@ COMMENT ON FUNCTION sark_migration.copy_run(text) IS
   'Copy run id to use for target (resources | capabilities): the unfinished one if a previous copy was '
   'interrupted (each of its lanes resumes after its last_key), else a new one.';
 
+-- The keys that end every lane but the last when a table's keys are split into "lanes" ranges of
+-- equal row counts, whatever the keys' distribution (random v4 uuids or time-ordered ones): lane
+-- k - 1 ends at the (total * k / lanes)-th key, so lanes hold floor(total / lanes) keys or one
+-- more. Fewer ends (fewer lanes) when the table has fewer keys than lanes. Reads only.
+CREATE OR REPLACE FUNCTION sark_migration.lane_ends(source regclass, lanes integer)
+RETURNS uuid[]
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  total bigint;
+  ends  uuid[] := '{}';
+  b     uuid;
+BEGIN
+  IF lanes > 1 THEN
+    EXECUTE format('SELECT count(*) FROM %s', source) INTO total;
+    FOR k IN 1 .. lanes - 1 LOOP
+      EXECUTE format('SELECT id FROM %s ORDER BY id OFFSET $1 LIMIT 1', source) INTO b
+        USING GREATEST(total * k / lanes - 1, 0);
+      IF b IS NOT NULL AND (cardinality(ends) = 0 OR b > ends[cardinality(ends)]) THEN
+        ends := ends || b;
+      END IF;
+    END LOOP;
+  END IF;
+  RETURN ends;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.lane_ends(regclass, integer) IS
+  'The keys (id, uuid) that end each of the first lanes - 1 of "lanes" consecutive key ranges of equal row counts '
+  'of source; lane k covers (ends[k], ends[k + 1]] (1-based, open at both outer ends). Used by copy_lanes.';
+
 CREATE OR REPLACE FUNCTION sark_migration.copy_lanes(target text, run bigint, lanes integer DEFAULT 1)
 RETURNS TABLE (lane smallint, last_key uuid, range_end uuid, rows_done bigint, finished boolean)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  source text;
-  total  bigint;
-  bounds uuid[] := '{}';
-  b      uuid;
+  bounds uuid[];
 BEGIN
   IF target NOT IN ('resources', 'capabilities') THEN
     RAISE EXCEPTION 'sark_migration: copy target must be resources or capabilities, got %', target;
@@ -610,23 +630,11 @@ BEGIN
   IF lanes IS NULL OR lanes < 1 OR lanes > 64 THEN
     RAISE EXCEPTION 'sark_migration: lanes must be between 1 and 64, got %', lanes;
   END IF;
-  source := CASE target WHEN 'resources' THEN 'public.mcp_servers' ELSE 'public.mcp_tools' END;
 
   IF NOT EXISTS (SELECT 1 FROM sark_migration.copy_progress p WHERE p.target_table = target AND p.run_id = run) THEN
-    -- The boundaries split the keys into equal counts whatever their distribution (random v4
-    -- uuids or time-ordered ones): the key at each k/lanes of the primary key's order. Keys
-    -- written later fall into some lane all the same: the ranges cover every possible key.
-    IF lanes > 1 THEN
-      EXECUTE format('SELECT count(*) FROM %s', source) INTO total;
-      FOR k IN 1 .. lanes - 1 LOOP
-        -- lane k - 1 ends at the (total * k / lanes)-th key: lanes of floor(total / lanes) keys or one more
-        EXECUTE format('SELECT id FROM %s ORDER BY id OFFSET $1 LIMIT 1', source) INTO b
-          USING GREATEST(total * k / lanes - 1, 0);
-        IF b IS NOT NULL AND (cardinality(bounds) = 0 OR b > bounds[cardinality(bounds)]) THEN  -- fewer keys than lanes
-          bounds := bounds || b;
-        END IF;
-      END LOOP;
-    END IF;
+    -- Keys written later fall into some lane all the same: the ranges cover every possible key.
+    bounds := sark_migration.lane_ends(CASE target WHEN 'resources' THEN 'public.mcp_servers'
+                                                   ELSE 'public.mcp_tools' END::regclass, lanes);
     -- Lane k - 1 covers (bounds[k - 1], bounds[k]]: NULL beyond either end of the array, an open end.
     INSERT INTO sark_migration.copy_progress (target_table, run_id, lane, last_key, range_end)
     SELECT target, run, (k - 1)::smallint, bounds[k - 1], bounds[k]

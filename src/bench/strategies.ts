@@ -114,17 +114,15 @@ async function insertAll(ctx: Context, lanes: number): Promise<{ resources: numb
         counts[table] = (await pool.sql.unsafe(`insert into public.${table} (${columns}) select ${columns} from sark_migration.${image}`)).count;
         continue;
       }
-      const ends = (
-        await pool.sql.unsafe<{ last: string }[]>(
-          `select max(id::text) as last from (select id, ntile(${lanes}) over (order by id) as lane from public.${source}) x group by lane order by lane`,
-        )
-      ).map((r) => r.last);
+      // The copy's own key ranges (the ones copy_lanes plans), without its ledger.
+      const [{ ends }] = (await pool.sql`select sark_migration.lane_ends(${`public.${source}`}::regclass, ${lanes}::int)::text[] as ends`) as unknown as [{ ends: string[] }];
+      const bounds = [null, ...ends, null];
       const done = await Promise.all(
-        ends.map((end, k) =>
+        bounds.slice(1).map((end, k) =>
           pool.sql.unsafe(
             `insert into public.${table} (${columns}) select ${columns} from sark_migration.${image} i
               where ($1::uuid is null or i.source_id > $1::uuid) and ($2::uuid is null or i.source_id <= $2::uuid)`,
-            [k === 0 ? null : ends[k - 1]!, k === ends.length - 1 ? null : end],
+            [bounds[k] ?? null, end],
           ),
         ),
       );

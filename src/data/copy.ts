@@ -114,13 +114,13 @@ interface LaneRow {
   finished: boolean;
 }
 
-async function copyTable(ctx: Context, target: CopyTarget, source: string, quarantined: number, opts: CopyOptions & { lockSource: boolean }): Promise<TableCopy> {
+async function copyTable(ctx: Context, target: CopyTarget, source: string, quarantined: number, opts: CopyOptions & { jobs: number; lockSource: boolean }): Promise<TableCopy> {
   const sql = ctx.sql;
   const started = performance.now();
   const { run } = one(await sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`);
   // Planned on the first call of the run; a resumed run keeps the lanes it was planned with.
   const lanes = await sql<LaneRow[]>`
-    select lane, rows_done, finished from sark_migration.copy_lanes(${target}, ${run}, ${opts.jobs ?? DEFAULT_JOBS}::int)`;
+    select lane, rows_done, finished from sark_migration.copy_lanes(${target}, ${run}, ${opts.jobs}::int)`;
   const done = new Map(lanes.map((l) => [l.lane, Number(l.rows_done)]));
   const resumedRows = [...done.values()].reduce((a, b) => a + b, 0);
   const { total } = one(await sql.unsafe<{ total: number }[]>(`select count(*)::int as total from public.${source}`));
