@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { redact, resolveConnection, type ConnectionSettings } from './config/connection.ts';
-import { checkReachable, openSql, type Sql } from './db/connect.ts';
+import { checkReachable, openSql, type SessionSettings, type Sql } from './db/connect.ts';
 
 /** Options every command accepts (validated once, here). */
 export const GlobalOptions = z.object({
@@ -31,9 +31,21 @@ export interface Context {
 /** The operator's timeouts, applied to every session the tool opens for a command. */
 const sessionSettings = (options: GlobalOptions) => ({ statement_timeout: options.statementTimeout, lock_timeout: options.lockTimeout });
 
+/**
+ * What makes the server notice that the tool is gone. A client killed mid-statement closes its
+ * socket, but PostgreSQL only looks at the socket between statements: a long statement would run
+ * on, holding its locks. From PostgreSQL 14 the backend checks the socket every few seconds while
+ * it works (client_connection_check_interval) and stops. PostgreSQL 13 has no such check: there
+ * the bound is each statement's own length (the copy's batches run under a cap of well under a
+ * second, see src/data/batches.ts). Only sent to servers that know the setting (an unknown one in
+ * the startup packet is fatal).
+ */
+export const livenessSettings = (serverVersionNum: number): SessionSettings =>
+  serverVersionNum >= 140000 ? { client_connection_check_interval: '2s' } : {};
+
 export async function openContext(options: GlobalOptions, conn?: ConnectionSettings): Promise<Context> {
   const settings = conn ?? resolveConnection(options.databaseUrl);
-  const sql = openSql(settings, sessionSettings(options));
+  let sql = openSql(settings, sessionSettings(options));
   let server;
   try {
     server = await checkReachable(sql, settings);
@@ -41,22 +53,35 @@ export async function openContext(options: GlobalOptions, conn?: ConnectionSetti
     await sql.end({ timeout: 1 });
     throw e;
   }
+  const liveness = livenessSettings(server.serverVersionNum);
+  if (Object.keys(liveness).length > 0) {
+    // The pool's first session did not carry them: start again with every session carrying them.
+    await sql.end({ timeout: 5 });
+    sql = openSql(settings, { ...sessionSettings(options), ...liveness });
+  }
+  const pool = sql;
   return {
     conn: settings,
-    sql,
+    sql: pool,
     where: redact(settings),
     server,
     options,
-    close: () => sql.end({ timeout: 5 }),
+    close: () => pool.end({ timeout: 5 }),
   };
 }
 
 /**
- * A context whose pool holds `connections` sessions, for work that runs that many statements at
- * once (the copy's lanes); same server, same session settings. Close it when done.
+ * A pool of its own on the context's server, e.g. for work that runs that many statements at once
+ * (the copy's lanes) or a maintenance session: the operator's timeouts and the liveness check,
+ * with `overrides` on top. Close it when done.
  */
-export function withPoolOf(ctx: Context, connections: number): Context {
-  const sql = openSql(ctx.conn, sessionSettings(ctx.options), connections);
+export function openSession(ctx: Context, overrides: SessionSettings = {}, connections = 1): Sql {
+  return openSql(ctx.conn, { ...sessionSettings(ctx.options), ...livenessSettings(ctx.server.serverVersionNum), ...overrides }, connections);
+}
+
+/** A context whose pool holds `connections` sessions (one per lane of the copy), settings as openSession. */
+export function withPoolOf(ctx: Context, connections: number, overrides: SessionSettings = {}): Context {
+  const sql = openSession(ctx, overrides, connections);
   return { ...ctx, sql, close: () => sql.end({ timeout: 5 }) };
 }
 

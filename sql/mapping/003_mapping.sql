@@ -53,6 +53,25 @@ $$;
 COMMENT ON FUNCTION sark_migration.is_v1_id(text) IS
   'true if id is the canonical text of a uuid (as the mapping writes ids); such ids are safe to cast to uuid.';
 
+-- THE answer to "did this migration write this v2 row?", used by every step that may overwrite,
+-- delete, roll back or reverse-sync a v2 row: its metadata carries the marker {"_v1": {"source":
+-- <v1 table>}} of the mapping (below) AND its id is the canonical text of a uuid. A v2-native row
+-- fails it even with protocol 'mcp' or a "_v1" key of its own making (an extra_metadata "_v1"
+-- never has "source": it is moved under _v1.extra_metadata_collisions). Inlined by the planner;
+-- with a constant target the marker is a constant, so metadata's GIN index can answer it.
+CREATE OR REPLACE FUNCTION sark_migration.is_migrated(target text, id text, metadata jsonb)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT metadata @> CASE target WHEN 'resources'    THEN '{"_v1": {"source": "mcp_servers"}}'::jsonb
+                                 WHEN 'capabilities' THEN '{"_v1": {"source": "mcp_tools"}}'::jsonb END
+         AND sark_migration.is_v1_id(id)
+$$;
+COMMENT ON FUNCTION sark_migration.is_migrated(text, text, jsonb) IS
+  'true if the v2 row (target resources | capabilities, its id and metadata) was written by this migration: '
+  'metadata @> {"_v1": {"source": <v1 table>}} and a uuid id. The one predicate copy, sync, rollback, plan and '
+  'validation use.';
+
 -- Timestamp -> JSON text, deterministic: UTC, microseconds always written. Values to_char
 -- cannot render exactly (infinity, BC, year > 9999) fall back to the ISO form of the UTC
 -- wall time, which utc_ts() reads back just as exactly.
@@ -200,7 +219,8 @@ COMMENT ON VIEW sark_migration.capability_map IS
   'columns + source_id (mcp_tools.id). Tools whose server does not map are absent.';
 COMMENT ON COLUMN sark_migration.capability_map.source_id IS 'mcp_tools.id: filter on it to use the v1 primary key';
 
--- What the copy writes: the map minus the quarantine ledger (anti-join on its primary key).
+-- What the copy writes: the map minus the quarantine ledger (anti-join on its primary key; a
+-- capability's resource_id is the text of its server's uuid, so the cast back probes the key too).
 CREATE OR REPLACE VIEW sark_migration.resource_image AS
 SELECT m.*
 FROM sark_migration.resource_map m
@@ -216,7 +236,7 @@ FROM sark_migration.capability_map m
 WHERE NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
                    WHERE q.source_table = 'mcp_tools' AND q.source_id = m.source_id)
   AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
-                   WHERE q.source_table = 'mcp_servers' AND q.source_id::text = m.resource_id);
+                   WHERE q.source_table = 'mcp_servers' AND q.source_id = m.resource_id::uuid);
 COMMENT ON VIEW sark_migration.capability_image IS
   'capability_map minus tools held in sark_migration.quarantine and tools of quarantined servers: '
   'the capabilities rows the copy writes.';

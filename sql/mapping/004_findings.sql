@@ -256,7 +256,7 @@ SELECT 'v2_row_preexisting'::text, 'warning'::text, 'migrate'::text, 'mcp_server
        END
 FROM public.resources r
 JOIN sark_migration.v1_servers s ON r.id = s.id::text
-WHERE NOT r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
+WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata)
 UNION ALL
 SELECT 'v2_row_preexisting', 'warning', 'migrate', 'mcp_tools', t.id,
        CASE WHEN EXISTS (SELECT 1 FROM sark_migration.findings_tools_quarantine q WHERE q.source_id = t.id)
@@ -269,7 +269,7 @@ SELECT 'v2_row_preexisting', 'warning', 'migrate', 'mcp_tools', t.id,
        END
 FROM public.capabilities c
 JOIN sark_migration.v1_tools t ON c.id = t.id::text
-WHERE NOT c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
+WHERE NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
 UNION ALL
 SELECT 'stale_v2_row', 'warning', 'note', 'mcp_servers', q.source_id,
        format('resources row %s was migrated earlier, but its v1 server is now quarantined (%s); the copy '
@@ -277,7 +277,7 @@ SELECT 'stale_v2_row', 'warning', 'note', 'mcp_servers', q.source_id,
 FROM (SELECT source_id, string_agg(DISTINCT finding, ', ') AS reasons
         FROM sark_migration.findings_servers_quarantine GROUP BY source_id) q
 JOIN public.resources r ON r.id = q.source_id::text
-WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
+WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
 UNION ALL
 SELECT 'stale_v2_row', 'warning', 'note', 'mcp_tools', q.source_id,
        format('capabilities row %s was migrated earlier, but its v1 tool is now quarantined (%s); the copy '
@@ -285,7 +285,7 @@ SELECT 'stale_v2_row', 'warning', 'note', 'mcp_tools', q.source_id,
 FROM (SELECT source_id, string_agg(DISTINCT finding, ', ') AS reasons
         FROM sark_migration.findings_tools_quarantine GROUP BY source_id) q
 JOIN public.capabilities c ON c.id = q.source_id::text
-WHERE c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
+WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
 $view$;
   ELSE
     EXECUTE $view$

@@ -34,9 +34,9 @@ BEGIN
   FOR target IN
     SELECT * FROM (VALUES
       ('v1_servers', 'v1_servers_rebuilt', 'public.resources r',
-       $w$r.metadata @> '{"_v1": {"source": "mcp_servers"}}' AND sark_migration.is_v1_id(r.id)$w$),
+       $w$sark_migration.is_migrated('resources', r.id, r.metadata)$w$),
       ('v1_tools', 'v1_tools_rebuilt', 'public.capabilities c',
-       $w$c.metadata @> '{"_v1": {"source": "mcp_tools"}}' AND sark_migration.is_v1_id(c.id)$w$)
+       $w$sark_migration.is_migrated('capabilities', c.id, c.metadata)$w$)
     ) AS v(normalized, rebuilt, from_clause, where_clause)
   LOOP
     sel := NULL;

@@ -53,7 +53,7 @@ WITH res AS (
                                   cur.metadata, cur.created_at, cur.updated_at)
                                  IS DISTINCT FROM (m.name, m.protocol, m.endpoint, m.sensitivity_level,
                                   m.metadata, m.created_at, m.updated_at))        AS would_update,
-         count(*) FILTER (WHERE cur.id IS NOT NULL AND NOT cur.metadata @> '{"_v1": {"source": "mcp_servers"}}')  AS overwrite_preexisting,
+         count(*) FILTER (WHERE cur.id IS NOT NULL AND NOT sark_migration.is_migrated('resources', cur.id, cur.metadata))  AS overwrite_preexisting,
          count(*) FILTER (WHERE cur.id IS NOT NULL AND (cur.name, cur.protocol, cur.endpoint, cur.sensitivity_level,
                                   cur.metadata, cur.created_at, cur.updated_at)
                                  IS NOT DISTINCT FROM (m.name, m.protocol, m.endpoint, m.sensitivity_level,
@@ -67,7 +67,7 @@ cap AS (
                                   cur.output_schema, cur.sensitivity_level, cur.metadata)
                                  IS DISTINCT FROM (m.resource_id, m.name, m.description, m.input_schema,
                                   m.output_schema, m.sensitivity_level, m.metadata)) AS would_update,
-         count(*) FILTER (WHERE cur.id IS NOT NULL AND NOT cur.metadata @> '{"_v1": {"source": "mcp_tools"}}')  AS overwrite_preexisting,
+         count(*) FILTER (WHERE cur.id IS NOT NULL AND NOT sark_migration.is_migrated('capabilities', cur.id, cur.metadata))  AS overwrite_preexisting,
          count(*) FILTER (WHERE cur.id IS NOT NULL AND (cur.resource_id, cur.name, cur.description, cur.input_schema,
                                   cur.output_schema, cur.sensitivity_level, cur.metadata)
                                  IS NOT DISTINCT FROM (m.resource_id, m.name, m.description, m.input_schema,
@@ -79,8 +79,7 @@ cap AS (
 vanished_cap AS (
   SELECT c.id, c.resource_id
   FROM public.capabilities c
-  WHERE c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
-    AND sark_migration.is_v1_id(c.id)
+  WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
     AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id::text = c.id)
 ),
 vanished_res AS (
@@ -89,8 +88,7 @@ vanished_res AS (
                   WHERE c.resource_id = r.id
                     AND NOT EXISTS (SELECT 1 FROM vanished_cap v WHERE v.id = c.id)) AS has_dependents
   FROM public.resources r
-  WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-    AND sark_migration.is_v1_id(r.id)
+  WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
     AND NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id::text = r.id)
 )
 SELECT 'resources'::text AS target_table, res.would_insert, res.would_update, res.overwrite_preexisting,

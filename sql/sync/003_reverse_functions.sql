@@ -28,7 +28,7 @@
 --           What v1 cannot represent (non-MCP resources, ids that are not uuids, capabilities of such
 --           resources, a non-empty output_schema, enum values v1 does not know, values too long, or
 --           anything else v1 refuses) is recorded in reverse_unrepresentable, never dropped silently.
--- Requires: the mapping (001 .. 008) including v1_servers_rebuilt / v1_tools_rebuilt; 001, 002 of
+-- Requires: the mapping (001 .. 009) including v1_servers_rebuilt / v1_tools_rebuilt; 001, 002 of
 --           this folder; the v1 AND v2 tables (without them this file prints a notice and creates
 --           nothing variant-dependent: re-run it after schema up).
 -- Runs:     in a transaction; idempotent. The DO block generates the functions from the catalog, so
@@ -153,13 +153,13 @@ BEGIN
         '    WHEN r.endpoint ~* ''^https?://.*/sse/?$'' AND ''sse'' = ANY (%s) THEN ''sse''\n'
         '    WHEN r.endpoint ~* ''^[a-z][a-z0-9+.-]*://'' THEN ''http''\n'
         '    ELSE ''stdio'' END AS transport) x\n'
-        'WHERE NOT r.metadata ? ''_v1'' AND r.protocol = ''mcp'' AND r.id ~ %L',
+        'WHERE NOT sark_migration.is_migrated(''resources'', r.id, r.metadata) AND r.protocol = ''mcp'' AND r.id ~ %L',
         native_sel, native_from, labels, labels, uuid_re);
     ELSE
       native_sel := format(
         E'SELECT %s\nFROM %s\nLEFT JOIN LATERAL (SELECT v.created_at, v.updated_at FROM public.mcp_tools v\n'
         '                    WHERE v.id = c.id::uuid) e ON true\n'
-        'WHERE NOT c.metadata ? ''_v1'' AND c.id ~ %L AND c.resource_id ~ %L',
+        'WHERE NOT sark_migration.is_migrated(''capabilities'', c.id, c.metadata) AND c.id ~ %L AND c.resource_id ~ %L',
         native_sel, native_from, uuid_re, uuid_re);
     END IF;
 
@@ -197,7 +197,7 @@ BEGIN
         set_list := concat_ws(E',\n        ', set_list,
           CASE WHEN t.kind = 'tools' AND c.actual = 'updated_at' THEN
             -- a native capability carries no updated_at: a real change is stamped now()
-            format('%1$I = CASE WHEN (SELECT NOT (x.metadata ? ''_v1'' OR x.metadata ? ''updated_at'') '
+            format('%1$I = CASE WHEN (SELECT NOT (sark_migration.is_migrated(''capabilities'', x.id, x.metadata) OR x.metadata ? ''updated_at'') '
                    'FROM public.capabilities x WHERE x.id = EXCLUDED.id::text) THEN now() ELSE EXCLUDED.%1$I END',
                    c.actual)
           ELSE format('%1$I = EXCLUDED.%1$I', c.actual) END);
@@ -226,7 +226,7 @@ inferred AS (
   SELECT 'resources', p.id::text, 'transport', p.transport::text,
          'metadata.transport is absent; inferred from the form of resources.endpoint'
   FROM p JOIN public.resources r ON r.id = p.id::text
-  WHERE NOT r.metadata ? '_v1' AND r.metadata ->> 'transport' IS NULL AND NOT (%s)
+  WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata) AND r.metadata ->> 'transport' IS NULL AND NOT (%s)
   ON CONFLICT (target_table, id, column_name) DO UPDATE
     SET value = EXCLUDED.value, reason = EXCLUDED.reason, recorded_at = clock_timestamp()
 )$x$, too_long);
@@ -331,7 +331,7 @@ BEGIN
        format('resources %s: sensitivity_level %L is not one of v1''s %s.', r.id, r.sensitivity_level,
               enum_range(NULL::public.sensitivitylevel))),
       (5, COALESCE(NOT r.metadata ->> 'transport' = ANY (enum_range(NULL::public.transporttype)::text[]),
-                   r.metadata ? '_v1'), 'invalid_value',
+                   sark_migration.is_migrated('resources', r.id, r.metadata)), 'invalid_value',
        format('resources %s: metadata.transport %L is not one of v1''s %s.', r.id, r.metadata ->> 'transport',
               enum_range(NULL::public.transporttype))),
       (6, NOT r.metadata ->> 'status' = ANY (enum_range(NULL::public.serverstatus)::text[]), 'invalid_value',

@@ -56,9 +56,7 @@ BEGIN
                           sark_migration.reverse_delete_vanished(),
                           sark_migration.reverse_upsert_servers(text[]), sark_migration.reverse_upsert_tools(text[]),
                           sark_migration.reverse_image_servers(text[]), sark_migration.reverse_image_tools(text[]),
-                          sark_migration.requarantine(text, uuid[]), sark_migration.lock_copy_batch(text, bigint, integer, integer),
-                          sark_migration.upsert_resources(uuid[]), sark_migration.upsert_capabilities(uuid[]),
-                          sark_migration.retry_sync_failures();
+                          sark_migration.requarantine(text, uuid[]), sark_migration.retry_sync_failures();
   INSERT INTO sark_migration.sync_log (event, detail)
   VALUES ('decommissioned', jsonb_build_object('grace', grace::text, 'cutover_at', since));
 END

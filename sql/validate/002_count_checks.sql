@@ -35,12 +35,12 @@ SELECT sark_migration.validation_define_diff_view(
   right_rows  => $q$SELECT r.id::text AS id, hashtextextended(r.id::text, 0) AS h,
                        jsonb_build_object('name', r.name) AS j
                 FROM public.resources r
-                WHERE r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
+                WHERE sark_migration.is_migrated('resources', r.id, r.metadata)$q$,
   right_held  => $q$SELECT r.id::text AS id, hashtextextended(r.id::text, 0) AS h
                 FROM public.resources r
                 WHERE r.id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
                                          WHERE q.source_table = 'mcp_servers'))
-                  AND r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
+                  AND sark_migration.is_migrated('resources', r.id, r.metadata)$q$,
   held_ids    => sark_migration.validation_held_servers_sql(),
   left_only   => 'missing_in_v2',
   right_only  => 'vanished_from_v1',
@@ -66,14 +66,14 @@ SELECT sark_migration.validation_define_diff_view(
   right_rows  => $q$SELECT c.id::text AS id, hashtextextended(c.id::text || '/' || c.resource_id::text, 0) AS h,
                        jsonb_build_object('resource_id', c.resource_id, 'name', c.name) AS j
                 FROM public.capabilities c
-                WHERE c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
+                WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)$q$,
   right_held  => $q$SELECT c.id::text AS id, hashtextextended(c.id::text || '/' || c.resource_id::text, 0) AS h
                 FROM public.capabilities c
                 WHERE (c.id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
                                           WHERE q.source_table = 'mcp_tools'))
                        OR c.resource_id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
                                                       WHERE q.source_table = 'mcp_servers')))
-                  AND c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
+                  AND sark_migration.is_migrated('capabilities', c.id, c.metadata)$q$,
   held_ids    => sark_migration.validation_held_tools_sql(),
   left_only   => 'missing_in_v2',
   right_only  => 'vanished_from_v1',
@@ -117,7 +117,7 @@ SELECT sark_migration.validation_define_view(
                  (SELECT count(*) FROM sk WHERE problem = 'vanished_from_v1') AS vanished,
                  (SELECT count(*) FROM qs WHERE EXISTS (
                     SELECT 1 FROM public.resources r
-                     WHERE r.id = qs.source_id::text AND r.metadata -> '_v1' ->> 'source' = 'mcp_servers')) AS stale) x
+                     WHERE r.id = qs.source_id::text AND sark_migration.is_migrated('resources', r.id, r.metadata))) AS stale) x
   ), tls AS (
     SELECT x.*, x.v1_rows - x.quarantined - x.missing AS migrated
     FROM (SELECT (SELECT count(*) FROM public.mcp_tools) AS v1_rows,
@@ -127,7 +127,7 @@ SELECT sark_migration.validation_define_view(
                  (SELECT count(*) FROM tk WHERE problem = 'vanished_from_v1') AS vanished,
                  (SELECT count(*) FROM held_tools h WHERE EXISTS (
                     SELECT 1 FROM public.capabilities c
-                     WHERE c.id = h.id::text AND c.metadata -> '_v1' ->> 'source' = 'mcp_tools')) AS stale) x
+                     WHERE c.id = h.id::text AND sark_migration.is_migrated('capabilities', c.id, c.metadata))) AS stale) x
   )
   -- data.server_count ----------------------------------------------------------------------------
   SELECT 'data.server_count'::text AS check_name,
@@ -156,7 +156,7 @@ SELECT sark_migration.validation_define_view(
              FROM (SELECT id FROM sk WHERE problem = 'vanished_from_v1' ORDER BY id LIMIT 20) k), '[]'::jsonb),
            'investigate',
              'SELECT s.id, s.name FROM mcp_servers s WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = s.id::text '
-             || 'AND r.metadata ? ''_v1'') AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q WHERE '
+             || 'AND sark_migration.is_migrated(''resources'', r.id, r.metadata)) AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q WHERE '
              || 'q.source_table = ''mcp_servers'' AND q.source_id = s.id) ORDER BY s.id;') AS details
   FROM srv
   -- data.tool_count ------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ SELECT sark_migration.validation_define_view(
              FROM (SELECT id FROM tk WHERE problem = 'vanished_from_v1' ORDER BY id LIMIT 20) k), '[]'::jsonb),
            'investigate',
              'SELECT t.id, t.server_id, t.name FROM mcp_tools t WHERE NOT EXISTS (SELECT 1 FROM capabilities c '
-             || 'WHERE c.id = t.id::text AND c.metadata ? ''_v1'') AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q '
+             || 'WHERE c.id = t.id::text AND sark_migration.is_migrated(''capabilities'', c.id, c.metadata)) AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q '
              || 'WHERE (q.source_table, q.source_id) IN ((''mcp_tools'', t.id), (''mcp_servers'', t.server_id))) ORDER BY t.id;')
   FROM tls
   -- data.quarantined_servers ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ SELECT sark_migration.validation_define_view(
         'sark_migration.validation_tool_key_mismatches', 'sark_migration.validation_uuid(text)'],
   $view$
   WITH orphan AS MATERIALIZED (
-    SELECT c.id, c.resource_id, c.metadata ? '_v1' AS migrated
+    SELECT c.id, c.resource_id, sark_migration.is_migrated('capabilities', c.id, c.metadata) AS migrated
     FROM public.capabilities c
     WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = c.resource_id)
   ), misplaced AS MATERIALIZED (

@@ -48,14 +48,14 @@ SELECT sark_migration.validation_define_diff_view(
                                                 r.sensitivity_level::text, r.metadata, r.created_at, r.updated_at), 0) AS h,
                        to_jsonb(r) AS j
                 FROM public.resources r
-                WHERE r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
+                WHERE sark_migration.is_migrated('resources', r.id, r.metadata)$q$,
   left_held   => $q$SELECT r.id::text AS id,
                        sark_migration.row_hash(ROW(r.id::text, r.name::text, r.protocol::text, r.endpoint::text,
                                                 r.sensitivity_level::text, r.metadata, r.created_at, r.updated_at), 0) AS h
                 FROM public.resources r
                 WHERE r.id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
                                          WHERE q.source_table = 'mcp_servers'))
-                  AND r.metadata -> '_v1' ->> 'source' = 'mcp_servers'$q$,
+                  AND sark_migration.is_migrated('resources', r.id, r.metadata)$q$,
   -- resource_image leaves the quarantine out itself: nothing to subtract on the right.
   right_rows  => $q$SELECT i.id::text AS id,
                        sark_migration.row_hash(ROW(i.id::text, i.name::text, i.protocol::text, i.endpoint::text,
@@ -80,7 +80,7 @@ SELECT sark_migration.validation_define_diff_view(
                                                 c.input_schema, c.output_schema, c.sensitivity_level::text, c.metadata), 0) AS h,
                        to_jsonb(c) AS j
                 FROM public.capabilities c
-                WHERE c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
+                WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)$q$,
   left_held   => $q$SELECT c.id::text AS id,
                        sark_migration.row_hash(ROW(c.id::text, c.resource_id::text, c.name::text, c.description::text,
                                                 c.input_schema, c.output_schema, c.sensitivity_level::text, c.metadata), 0) AS h
@@ -89,7 +89,7 @@ SELECT sark_migration.validation_define_diff_view(
                                           WHERE q.source_table = 'mcp_tools'))
                        OR c.resource_id = ANY (ARRAY(SELECT q.source_id::text FROM sark_migration.quarantine q
                                                       WHERE q.source_table = 'mcp_servers')))
-                  AND c.metadata -> '_v1' ->> 'source' = 'mcp_tools'$q$,
+                  AND sark_migration.is_migrated('capabilities', c.id, c.metadata)$q$,
   -- capability_image leaves the quarantine out itself: nothing to subtract on the right.
   right_rows  => $q$SELECT i.id::text AS id,
                        sark_migration.row_hash(ROW(i.id::text, i.resource_id::text, i.name::text, i.description::text,

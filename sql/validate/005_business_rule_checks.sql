@@ -29,7 +29,7 @@ SELECT sark_migration.validation_define_view(
            count(*) FILTER (WHERE r.name IS NULL OR btrim(r.name) = '') AS name,
            count(*) FILTER (WHERE r.endpoint IS NULL OR btrim(r.endpoint) = '') AS endpoint,
            count(*) FILTER (WHERE jsonb_typeof(r.metadata) IS DISTINCT FROM 'object') AS metadata,
-           count(*) FILTER (WHERE r.metadata -> '_v1' ->> 'source' = 'mcp_servers'
+           count(*) FILTER (WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
                               AND NOT r.metadata ?& array_remove(sark_migration.core_keys('mcp_servers'), '_v1')) AS core
     FROM public.resources r
   ), c AS (
@@ -37,7 +37,7 @@ SELECT sark_migration.validation_define_view(
                                OR c.sensitivity_level NOT IN ('low', 'medium', 'high', 'critical')) AS sensitivity,
            count(*) FILTER (WHERE c.name IS NULL OR btrim(c.name) = '') AS name,
            count(*) FILTER (WHERE jsonb_typeof(c.metadata) IS DISTINCT FROM 'object') AS metadata,
-           count(*) FILTER (WHERE c.metadata -> '_v1' ->> 'source' = 'mcp_tools'
+           count(*) FILTER (WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
                               AND NOT c.metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')) AS core
     FROM public.capabilities c
   )
@@ -158,7 +158,7 @@ SELECT sark_migration.validation_define_view(
                             FROM unnest(array_remove(sark_migration.core_keys('mcp_servers'), '_v1')) AS k
                            WHERE NOT r.metadata ? k)) AS x
                 FROM public.resources r
-                WHERE r.metadata -> '_v1' ->> 'source' = 'mcp_servers'
+                WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
                   AND NOT r.metadata ?& array_remove(sark_migration.core_keys('mcp_servers'), '_v1')
                 ORDER BY r.id LIMIT 20)
                UNION ALL
@@ -167,7 +167,7 @@ SELECT sark_migration.validation_define_view(
                             FROM unnest(array_remove(sark_migration.core_keys('mcp_tools'), '_v1')) AS k
                            WHERE NOT c.metadata ? k))
                 FROM public.capabilities c
-                WHERE c.metadata -> '_v1' ->> 'source' = 'mcp_tools'
+                WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
                   AND NOT c.metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')
                 ORDER BY c.id LIMIT 20)) y)
            ELSE '[]'::jsonb END)

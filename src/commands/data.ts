@@ -12,6 +12,7 @@ import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
 import { formatDuration, log } from '../output.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { copyData, DEFAULT_JOBS, type CopyOptions, type CopyResult } from '../data/copy.ts';
+import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { planData, type DataPlan } from '../data/plan.ts';
 import { rollbackData, rollbackPlan, type RollbackRow } from '../data/rollback.ts';
 import { readSchemaState } from '../schema/state.ts';
@@ -23,6 +24,8 @@ const Options = z.object({
   execute: z.boolean().default(false),
   rollback: z.boolean().default(false),
   batchSize: z.number().int().min(1).max(10_000_000).optional(),
+  batchTime: BatchTime,
+  offline: z.boolean().default(false),
   jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   sync: z.boolean().default(true),
 });
@@ -58,7 +61,9 @@ export const dataCommand = defineCommand({
       .option('dry-run', { type: 'boolean', default: false, describe: 'show the plan computed in SQL; change nothing' })
       .option('execute', { type: 'boolean', default: false, describe: 'copy (idempotent, resumable)' })
       .option('rollback', { type: 'boolean', default: false, describe: 'remove exactly what the migration wrote, restore what it overwrote' })
-      .option('batch-size', { type: 'number', describe: 'rows per transaction (keyset batches); default: one transaction per lane' })
+      .option('batch-size', { type: 'number', describe: 'at most N rows per batch (default: as many as fit in --batch-time)' })
+      .option('batch-time', { type: 'string', default: `${DEFAULT_BATCH_TIME_MS}ms`, describe: 'what each batch (one transaction, holding its rows\' locks) aims to take; one that runs past 10x is cancelled and retried smaller' })
+      .option('offline', { type: 'boolean', default: false, describe: 'the application is STOPPED: copy each lane in one statement, fastest; with the sync on, v1 writes wait for the whole copy' })
       .option('jobs', { alias: 'j', type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table: key ranges copied side by side, one connection each (like pg_restore --jobs)' })
       .option('sync', { type: 'boolean', default: true, describe: 'enable the forward sync (v1 -> v2 triggers) before copying; --no-sync to opt out' }),
   options: Options,
@@ -80,7 +85,7 @@ export const dataCommand = defineCommand({
         const plan = await planData(ctx);
         return { result: plan, human: () => describePlan(plan) };
       }
-      const result = await executeData(ctx, { batchSize: o.batchSize, jobs: o.jobs, sync: o.sync });
+      const result = await executeData(ctx, { batchSize: o.batchSize, batchTimeMs: o.batchTime, offline: o.offline, jobs: o.jobs, sync: o.sync });
       return {
         result,
         human: () => describeCopy(result),
@@ -109,7 +114,8 @@ function describePlan(p: DataPlan): string {
 }
 
 function describeCopy(r: CopyResult): string {
-  const lines = [`copied in ${formatDuration(r.seconds * 1000)}:`];
+  const how = r.mode === 'offline' ? 'offline, one statement per lane' : r.batch_time_ms ? `batches of ~${r.batch_time_ms} ms, none over ${r.batch_cap_ms} ms` : 'nothing to do';
+  const lines = [`copied in ${formatDuration(r.seconds * 1000)} (${how}):`];
   for (const t of r.tables) {
     lines.push(
       `  ${t.table.padEnd(13)} inserted ${t.inserted}, updated ${t.updated}, unchanged ${t.unchanged}, quarantined ${t.quarantined}, deleted ${t.deleted} — ${formatDuration(t.seconds * 1000)}, ${t.rows_per_second.toLocaleString('en-US')} rows/s${t.resumed ? ' (resumed)' : ''}`,

@@ -68,7 +68,7 @@ export async function demo(global: GlobalOptions, o: z.infer<typeof DemoOptions>
       await timed('phase 1: schema up (migrations 006-007)', () => schemaUp(ctx, {}));
       const plan = await timed('phase 2: data --dry-run', () => planData(ctx));
       for (const p of plan.plan) log.info(`plan ${p.target_table}: insert ${p.would_insert}, quarantined ${p.quarantined}`);
-      const copy = await timed('phase 2: data --execute (sync on, keyset batches of 1000)', () => executeData(ctx, { batchSize: 1000 }));
+      const copy = await timed('phase 2: data --execute (sync on, batches of ~50 ms)', () => executeData(ctx, {}));
       await seedCosts(ctx, o.servers * 5);
       const report = await timed('phase 3: validate --full', () => validate(ctx, 'full'));
       const reportPath = join(o.reportDir, 'demo_validation_report.json');

@@ -1,5 +1,5 @@
 /**
- * `run [--backup FILE] [--batch-size N] [--jobs N] [--no-sync] [--no-optimize]`: every phase in runbook order
+ * `run [--backup FILE] [--batch-size N] [--batch-time T] [--offline] [--jobs N] [--no-sync] [--no-optimize]`: every phase in runbook order
  * (preflight, backup, schema up, data --execute with the sync on, validate --quick, optimize),
  * stopping at the first failure with the phase named; re-running continues where it stopped.
  */
@@ -8,11 +8,14 @@ import { defineCommand } from '../command.ts';
 import { withContext } from '../context.ts';
 import { formatDuration } from '../output.ts';
 import { DEFAULT_JOBS } from '../data/copy.ts';
+import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { runAll, type RunResult } from '../sync/run.ts';
 
 const Options = z.object({
   backup: z.string().min(1).optional(),
   batchSize: z.number().int().min(1).max(10_000_000).optional(),
+  batchTime: BatchTime,
+  offline: z.boolean().default(false),
   jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   sync: z.boolean().default(true),
   optimize: z.boolean().default(true),
@@ -25,7 +28,9 @@ export const runCommand = defineCommand({
   builder: (y) =>
     y
       .option('backup', { type: 'string', describe: 'take a verified backup to FILE before changing anything' })
-      .option('batch-size', { type: 'number', describe: 'copy in keyset batches of N rows (use it on a live database)' })
+      .option('batch-size', { type: 'number', describe: 'at most N rows per copy batch (default: as many as fit in --batch-time)' })
+      .option('batch-time', { type: 'string', default: `${DEFAULT_BATCH_TIME_MS}ms`, describe: 'what each copy batch aims to take (the longest the application waits on it, typically)' })
+      .option('offline', { type: 'boolean', default: false, describe: 'the application is STOPPED: copy each lane in one statement' })
       .option('jobs', { alias: 'j', type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table of the copy, one connection each' })
       .option('sync', { type: 'boolean', default: true, describe: 'enable the forward sync before copying (--no-sync to opt out)' })
       .option('optimize', { type: 'boolean', default: true, describe: 'run the optimize phase (--no-optimize to skip it)' })

@@ -1,19 +1,21 @@
 /**
- * Phase 2, the copy. The SQL does the work (sql/mapping: sark_migration.copy_batch); this module
- * orders the steps, gives each batch its own transaction, shows progress and times it.
+ * Phase 2, the copy. The SQL does the work (sql/mapping: sark_migration.copy_batch, which writes
+ * through write_resources / write_capabilities, the same upsert the forward sync uses); this
+ * module orders the steps, sizes and retries the batches, shows progress and times it.
  *
- *   1. capture_preexisting()  v2 rows with our ids that we did not make are saved for rollback
- *   2. refresh_quarantine()   dirty v1 rows are held back, each with its reason
- *   3. copy resources, then capabilities, each in lanes (key ranges side by side, one connection
- *      each: --jobs): keyset batches, one transaction each (or one transaction per lane without
- *      --batch-size); progress is committed with each batch, so a killed run resumes after each
- *      lane's last committed batch
- *   4. delete_vanished()      migrated v2 rows whose v1 row was deleted since go too
+ *   1. refresh_quarantine()   dirty v1 rows are held back, each with its reason
+ *   2. copy resources, then capabilities, each in lanes (key ranges side by side, one connection
+ *      each: --jobs), in keyset batches of one transaction each, sized by time so that no batch
+ *      holds its locks longer than the application can wait (src/data/batches.ts); progress is
+ *      committed with each batch, so a killed run resumes after each lane's last committed batch.
+ *      --offline: one statement per lane (the application must be stopped)
+ *   3. delete_vanished()      migrated v2 rows whose v1 row was deleted since go too
  */
 import { withPoolOf, type Context } from '../context.ts';
 import { one } from '../db/connect.ts';
 import { log, progress } from '../output.ts';
-import { copyBatchLockingSource, forwardSyncOn } from '../sync/copyLock.ts';
+import { forwardSyncOn } from '../sync/state.ts';
+import { BatchSizer, batchCapMs, DEFAULT_BATCH_TIME_MS, MAX_BATCH_ROWS, runBatch } from './batches.ts';
 
 export const COPY_TARGETS = [
   { target: 'resources', source: 'mcp_servers' },
@@ -39,6 +41,11 @@ export interface CopyResult {
   preexisting_captured: number;
   quarantined: number;
   seconds: number;
+  /** how the batches were run: time-bounded (live) or one statement per lane (offline) */
+  mode: 'live' | 'offline';
+  /** live: what each batch aimed at, and the cap past which it was cancelled and retried smaller */
+  batch_time_ms: number | null;
+  batch_cap_ms: number | null;
 }
 
 interface BatchRow {
@@ -47,13 +54,19 @@ interface BatchRow {
   inserted: number;
   updated: number;
   unchanged: number;
+  captured: number;
   rows_done: number;
 }
 
 export interface CopyOptions {
+  /** at most this many rows per batch (default: as many as fit in batchTimeMs) */
   batchSize?: number;
+  /** what each batch aims to take, in ms (default DEFAULT_BATCH_TIME_MS) */
+  batchTimeMs?: number;
   /** lanes per table, copied side by side (sark_migration.copy_lanes); default DEFAULT_JOBS */
   jobs?: number;
+  /** the application is stopped: one statement per lane, v1 locked in SHARE mode while the sync is on */
+  offline?: boolean;
 }
 
 /**
@@ -74,26 +87,29 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
     return noopResult(ctx, run.copied, started);
   }
   log.debug(`run ${run.run_id}: ${run.reason}`);
-  const [captured] = await sql<{ n: number }[]>`select coalesce(sum(captured), 0)::int as n from sark_migration.capture_preexisting()`;
-  if (captured!.n > 0) log.warn(`${captured!.n} v2 rows existed before this migration touched them; their images are saved for rollback`);
   await sql`select * from sark_migration.refresh_quarantine()`;
   const quarantine = await sql<{ source_table: string; n: number }[]>`
     select source_table, count(distinct source_id)::int as n from sark_migration.quarantine group by source_table`;
   const held = (source: string) => quarantine.find((q) => q.source_table === source)?.n ?? 0;
 
   const tables: TableCopy[] = [];
-  // With the forward sync on, each batch locks its v1 rows first (src/sync/copyLock.ts).
+  // With the forward sync on, each batch locks its v1 rows first (sark_migration.copy_range).
   const lockSource = await forwardSyncOn(sql);
-  // One session per lane, whatever the size of the command's pool.
   const jobs = opts.jobs ?? DEFAULT_JOBS;
-  const lanes = jobs > 1 ? withPoolOf(ctx, jobs) : ctx;
+  const targetMs = opts.batchTimeMs ?? DEFAULT_BATCH_TIME_MS;
+  // One session per lane, whatever the size of the command's pool; live batches run under their cap.
+  const lanes = opts.offline ? withPoolOf(ctx, jobs) : withPoolOf(ctx, jobs, { statement_timeout: `${batchCapMs(targetMs)}ms` });
+  let captured = 0;
   try {
     for (const { target, source } of COPY_TARGETS) {
-      tables.push(await copyTable(lanes, target, source, held(source), { ...opts, jobs, lockSource }));
+      const t = await copyTable(lanes, target, source, held(source), { ...opts, jobs, lockSource, targetMs });
+      captured += t.captured;
+      tables.push(t.table);
     }
   } finally {
-    if (lanes !== ctx) await lanes.close();
+    await lanes.close();
   }
+  if (captured > 0) log.warn(`${captured} v2 rows existed before this migration touched them; their images are saved for rollback`);
   for (const row of await sql<{ target_table: CopyTarget; deleted: number; kept: number }[]>`select * from sark_migration.delete_vanished()`) {
     const t = tables.find((x) => x.table === row.target_table);
     if (t) t.deleted = Number(row.deleted);
@@ -102,9 +118,12 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
   await sql`select sark_migration.finish_run(${run.run_id})`;
   return {
     tables,
-    preexisting_captured: captured!.n,
+    preexisting_captured: captured,
     quarantined: tables.reduce((n, t) => n + t.quarantined, 0),
     seconds: (performance.now() - started) / 1000,
+    mode: opts.offline ? 'offline' : 'live',
+    batch_time_ms: opts.offline ? null : targetMs,
+    batch_cap_ms: opts.offline ? null : batchCapMs(targetMs),
   };
 }
 
@@ -114,7 +133,13 @@ interface LaneRow {
   finished: boolean;
 }
 
-async function copyTable(ctx: Context, target: CopyTarget, source: string, quarantined: number, opts: CopyOptions & { jobs: number; lockSource: boolean }): Promise<TableCopy> {
+async function copyTable(
+  ctx: Context,
+  target: CopyTarget,
+  source: string,
+  quarantined: number,
+  opts: CopyOptions & { jobs: number; lockSource: boolean; targetMs: number },
+): Promise<{ table: TableCopy; captured: number }> {
   const sql = ctx.sql;
   const started = performance.now();
   const { run } = one(await sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`);
@@ -128,22 +153,26 @@ async function copyTable(ctx: Context, target: CopyTarget, source: string, quara
   if (lanes.length > 1) log.debug(`${target}: ${lanes.length} lanes side by side`);
 
   const bar = progress(`copying ${source} -> ${target}`, total);
-  const totals = { inserted: 0, updated: 0, unchanged: 0, batches: 0 };
+  const totals = { inserted: 0, updated: 0, unchanged: 0, batches: 0, captured: 0 };
   let failed = false;
+  const batch = (lane: number, rows: number | null) =>
+    sql<BatchRow[]>`
+      select * from sark_migration.copy_batch(${target}, ${run}, ${rows}::int, ${lane}::int, ${opts.lockSource})`.then(one);
   const copyLane = async (lane: number) => {
+    const sizer = new BatchSizer({ targetMs: opts.targetMs, maxRows: opts.batchSize ?? MAX_BATCH_ROWS });
     // Autocommit: each call is one statement, so each batch (and its progress row) is one transaction.
     while (!failed) {
-      const batch = opts.lockSource
-        ? await copyBatchLockingSource<BatchRow>(ctx, target, run, opts.batchSize, lane)
-        : one(await sql<BatchRow[]>`
-      select * from sark_migration.copy_batch(${target}, ${run}, ${opts.batchSize ?? null}::int, ${lane}::int)`);
-      totals.inserted += Number(batch.inserted);
-      totals.updated += Number(batch.updated);
-      totals.unchanged += Number(batch.unchanged);
+      const b = opts.offline
+        ? await batch(lane, opts.batchSize ?? null)
+        : await runBatch(`copy ${target}, lane ${lane}`, sizer, (rows) => batch(lane, rows), (r) => Number(r.inserted) + Number(r.updated) + Number(r.unchanged));
+      totals.inserted += Number(b.inserted);
+      totals.updated += Number(b.updated);
+      totals.unchanged += Number(b.unchanged);
+      totals.captured += Number(b.captured);
       totals.batches += 1;
-      done.set(lane, Number(batch.rows_done));
-      bar.update(Math.min(total, [...done.values()].reduce((a, b) => a + b, 0)));
-      if (batch.done) return;
+      done.set(lane, Number(b.rows_done));
+      bar.update(Math.min(total, [...done.values()].reduce((a, x) => a + x, 0)));
+      if (b.done) return;
     }
   };
   // A lane that fails stops the others after their current batch (committed, so a re-run resumes).
@@ -155,14 +184,18 @@ async function copyTable(ctx: Context, target: CopyTarget, source: string, quara
   bar.done();
   const seconds = (performance.now() - started) / 1000;
   const written = totals.inserted + totals.updated + totals.unchanged;
+  const { captured, ...counts } = totals;
   return {
-    table: target,
-    ...totals,
-    quarantined,
-    deleted: 0,
-    resumed: resumedRows > 0,
-    seconds,
-    rows_per_second: seconds > 0 ? Math.round(written / seconds) : written,
+    captured,
+    table: {
+      table: target,
+      ...counts,
+      quarantined,
+      deleted: 0,
+      resumed: resumedRows > 0,
+      seconds,
+      rows_per_second: seconds > 0 ? Math.round(written / seconds) : written,
+    },
   };
 }
 
@@ -181,5 +214,13 @@ async function noopResult(ctx: Context, copied: Record<string, number>, started:
     seconds: 0,
     rows_per_second: 0,
   }));
-  return { tables, preexisting_captured: 0, quarantined: tables.reduce((n, t) => n + t.quarantined, 0), seconds: (performance.now() - started) / 1000 };
+  return {
+    tables,
+    preexisting_captured: 0,
+    quarantined: tables.reduce((n, t) => n + t.quarantined, 0),
+    seconds: (performance.now() - started) / 1000,
+    mode: 'live',
+    batch_time_ms: null,
+    batch_cap_ms: null,
+  };
 }

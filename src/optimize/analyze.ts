@@ -6,8 +6,7 @@
  * its error instead of failing the whole analysis. Takes no lock, creates nothing.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from '../context.ts';
-import { openSql } from '../db/connect.ts';
+import { openSession, type Context } from '../context.ts';
 import { MIGRATIONS_DIR } from '../db/sqlFiles.ts';
 import { migrationIds } from '../schema/state.ts';
 import { join } from 'node:path';
@@ -46,7 +45,7 @@ export interface AnalyzeResult {
 }
 
 export async function runAnalyze(ctx: Context): Promise<AnalyzeResult> {
-  const sql = openSql(ctx.conn, { default_transaction_read_only: 'on', statement_timeout: '300s' }, 1);
+  const sql = openSession(ctx, { default_transaction_read_only: 'on', statement_timeout: '300s' });
   try {
     const sections: Record<string, AnalyzeSection> = {};
     for (const q of analyzeQueries()) {

@@ -7,8 +7,8 @@
  * Read-only by construction: its connection has default_transaction_read_only = on, so a pattern
  * edited into a write fails instead of writing. It takes no lock and creates nothing.
  */
-import type { Context } from '../context.ts';
-import { openSql, type Sql } from '../db/connect.ts';
+import { openSession, type Context } from '../context.ts';
+import type { Sql } from '../db/connect.ts';
 import { log } from '../output.ts';
 import { queryPatterns, type QueryPattern } from './files.ts';
 
@@ -90,7 +90,7 @@ export async function runBenchmark(ctx: Context, opts: BenchmarkOptions = {}): P
   const runs = opts.runs ?? 50;
   const started = new Date();
   const patterns = queryPatterns().filter((p) => !opts.only?.length || opts.only.some((o) => p.id.startsWith(o)));
-  const sql = openSql(ctx.conn, { default_transaction_read_only: 'on', statement_timeout: '120s' }, 1);
+  const sql = openSession(ctx, { default_transaction_read_only: 'on', statement_timeout: '120s' });
   const results: PatternResult[] = [];
   try {
     for (const p of patterns) results.push(await benchPattern(sql, p, runs, opts));

@@ -9,8 +9,8 @@
  * As pgroll does, such an index is dropped concurrently and built again; one still INVALID after a
  * build that reported success is dropped and reported as an error, never as present.
  */
-import type { Context } from '../context.ts';
-import { openSql, type Sql } from '../db/connect.ts';
+import { openSession, type Context } from '../context.ts';
+import type { Sql } from '../db/connect.ts';
 import { withLockRetry } from '../db/retry.ts';
 import { refused } from '../errors.ts';
 import { formatDuration, log } from '../output.ts';
@@ -50,16 +50,10 @@ export interface BuildResult {
 
 /** A connection of its own for maintenance statements, in autocommit, with the build settings. */
 export function openMaintenance(ctx: Context, settings: BuildSettings = DEFAULT_BUILD): Sql {
-  return openSql(
-    ctx.conn,
-    {
-      lock_timeout: ctx.options.lockTimeout,
-      statement_timeout: ctx.options.statementTimeout,
-      maintenance_work_mem: settings.maintenanceWorkMem,
-      max_parallel_maintenance_workers: String(settings.parallelWorkers),
-    },
-    1,
-  );
+  return openSession(ctx, {
+    maintenance_work_mem: settings.maintenanceWorkMem,
+    max_parallel_maintenance_workers: String(settings.parallelWorkers),
+  });
 }
 
 export async function indexState(sql: Sql, name: string): Promise<IndexState> {

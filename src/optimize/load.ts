@@ -35,8 +35,7 @@
  * The merger needs to own the indexes (gin_clean_pending_list's rule, as for VACUUM); without that
  * privilege it stops with a warning and the copy goes on, merging inline as PostgreSQL does.
  */
-import type { Context } from '../context.ts';
-import { openSql } from '../db/connect.ts';
+import { openSession, type Context } from '../context.ts';
 import { formatDuration, log } from '../output.ts';
 import { indexDefinitions, type IndexDefinition } from './files.ts';
 import { dropIndexConcurrently, ensureIndexes, openMaintenance, DEFAULT_BUILD, type BuildResult, type BuildSettings } from './indexes.ts';
@@ -69,7 +68,7 @@ export interface MergerOptions {
 
 /** Runs `fn` (the copy) while a second connection keeps merging the GIN pending lists of the tables. */
 export async function withGinMerger<T>(ctx: Context, fn: () => Promise<T>, opts: MergerOptions = {}): Promise<{ result: T; merger: MergerStats }> {
-  const m = openSql(ctx.conn, { maintenance_work_mem: opts.maintenanceWorkMem ?? '256MB', statement_timeout: '0' }, 1);
+  const m = openSession(ctx, { maintenance_work_mem: opts.maintenanceWorkMem ?? '256MB', statement_timeout: '0' });
   const stats: MergerStats = { indexes: [], rounds: 0, pages_merged: 0, final_seconds: 0 };
   const idleMs = opts.idleMs ?? 100;
   try {

@@ -50,8 +50,7 @@ const SYNC_FUNCTIONS = [
   'forward_sync()', 'reverse_sync()', 'apply_resources(uuid[])', 'apply_capabilities(uuid[])',
   'reverse_apply_resources(text[])', 'reverse_apply_capabilities(text[])', 'reverse_delete_vanished()', 'reverse_upsert_servers(text[])',
   'reverse_upsert_tools(text[])', 'reverse_image_servers(text[])', 'reverse_image_tools(text[])',
-  'requarantine(text, uuid[])', 'lock_copy_batch(text, bigint, integer, integer)', 'upsert_resources(uuid[])',
-  'upsert_capabilities(uuid[])', 'retry_sync_failures()',
+  'requarantine(text, uuid[])', 'retry_sync_failures()',
 ].map((f) => `sark_migration.${f}`);
 
 export async function planDecommission(ctx: Context, o: Omit<DecommissionOptions, 'confirm'>): Promise<DecommissionPlan> {

@@ -26,6 +26,8 @@ export type RunPhaseName = (typeof RUN_PHASES)[number];
 export interface RunOptions {
   backup?: string;
   batchSize?: number;
+  batchTime?: number;
+  offline?: boolean;
   jobs?: number;
   sync: boolean;
   optimize: boolean;
@@ -83,7 +85,7 @@ const PHASES: Record<RunPhaseName, PhaseImpl> = {
     return { ok: true, summary: r.applied.length ? `applied ${r.applied.join(', ')}` : `already at ${r.to}`, result: r };
   },
   async data(ctx, o) {
-    const r = await executeData(ctx, { batchSize: o.batchSize, jobs: o.jobs, sync: o.sync });
+    const r = await executeData(ctx, { batchSize: o.batchSize, batchTimeMs: o.batchTime, offline: o.offline, jobs: o.jobs, sync: o.sync });
     const counts = r.tables.map((t) => `${t.table}: +${t.inserted} ~${t.updated} =${t.unchanged}`).join(', ');
     if (r.quarantined > 0) {
       return {

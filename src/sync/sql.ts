@@ -14,7 +14,7 @@ import { withLockRetry } from '../db/retry.ts';
 import { applySqlFile, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
 import { log } from '../output.ts';
-import { forwardSyncOn } from './copyLock.ts';
+import { forwardSyncOn } from './state.ts';
 
 export const SYNC_FOLDER = 'sync';
 

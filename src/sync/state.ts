@@ -110,3 +110,10 @@ export async function readSyncState(sql: Sql): Promise<SyncState> {
   }
   return state;
 }
+
+/** Whether the forward sync's triggers exist (the copy then locks the v1 rows of each batch). */
+export async function forwardSyncOn(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ on: boolean }[]>`
+    select exists (select 1 from pg_trigger where tgname like ${FORWARD_SYNC_TRIGGER + '%'} and not tgisinternal) as on`;
+  return row!.on;
+}

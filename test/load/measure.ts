@@ -7,37 +7,30 @@
  * lock_timeout) through the whole migration — sync --enable, the batched copy, validation,
  * cutover — and prints the writer's throughput before, during and after, its longest wait, and
  * whether v1 and v2 end equal row for row.
- *
- * --compare-upsert also times the copy of both tables two ways on clones of the seeded database:
- * the copy as shipped (copy_batch) and the same keyset batches through the sync's shared upsert
- * (sark_migration.upsert_resources / upsert_capabilities with the batch's ids).
  */
 import { parseArgs } from 'node:util';
 import { executeData } from '../../src/commands/data.ts';
 import { seed } from '../../src/commands/seed.ts';
-import { GlobalOptions, openContext, type Context } from '../../src/context.ts';
+import { GlobalOptions, openContext } from '../../src/context.ts';
 import { createDatabase, dropDatabase, startThrowawayServer, type PostgresServer } from '../../src/db/throwaway.ts';
 import { formatDuration, log, output } from '../../src/output.ts';
 import { schemaUp } from '../../src/schema/migrate.ts';
 import { readSyncState } from '../../src/sync/state.ts';
 import { syncCutover, syncEnable } from '../../src/sync/sync.ts';
-import { copyBatchLockingSource } from '../../src/sync/copyLock.ts';
 import { ensureMapping, inverseDifferences, startV1Writer } from '../support/writer.ts';
 
 const { values: args } = parseArgs({
   options: {
     servers: { type: 'string', default: '100000' },
     tools: { type: 'string', default: '10' },
-    'batch-size': { type: 'string', default: '10000' },
+    'batch-size': { type: 'string' },
     'baseline-seconds': { type: 'string', default: '10' },
     'lock-timeout': { type: 'string', default: '2s' },
-    'compare-upsert': { type: 'boolean', default: false },
-    'compare-only': { type: 'boolean', default: false },
   },
 });
 const servers = Number(args.servers);
 const tools = Number(args.tools);
-const batchSize = Number(args['batch-size']);
+const batchSize = args['batch-size'] ? Number(args['batch-size']) : undefined;
 const baselineMs = Number(args['baseline-seconds']) * 1000;
 output.quiet = true;
 let lockRetries = 0;
@@ -59,12 +52,11 @@ async function timed<T>(name: string, fn: () => Promise<T>, marks: { name: strin
 async function main() {
   const server: PostgresServer = await startThrowawayServer();
   const name = `sync_measure_${process.pid}`;
-  const clones: string[] = [];
   say(`PostgreSQL: ${server.kind}${server.bindir ? ` (${server.bindir})` : ''}`);
   try {
     const conn = await createDatabase(server, name);
     const options = GlobalOptions.parse({ lockTimeout: args['lock-timeout'], allowDrift: true }); // other engineers edit sql/ meanwhile
-    let ctx = await openContext(options, conn);
+    const ctx = await openContext(options, conn);
     try {
       const marks: { name: string; from: number; to: number }[] = [];
       await schemaUp(ctx, { to: '005' });
@@ -73,20 +65,13 @@ async function main() {
       await ensureMapping(ctx.sql);
       await ctx.sql`vacuum analyze`;
 
-      if (args['compare-upsert']) {
-        await ctx.close(); // CREATE DATABASE ... TEMPLATE needs the template to have no session
-        await compareUpsert(server, name, clones);
-        ctx = await openContext(options, conn);
-        if (args['compare-only']) return;
-      }
-
       const writer = startV1Writer(conn, { maxMs: 60 * 60 * 1000, seed: 2024 });
       await sleep(1000); // the writer reads its ids first
       const baseFrom = performance.now();
       await sleep(baselineMs);
       const migFrom = performance.now();
       await timed('sync --enable', () => syncEnable(ctx), marks);
-      const copy = await timed(`data --execute --batch-size ${batchSize}`, () => executeData(ctx, { batchSize }), marks);
+      const copy = await timed(`data --execute${batchSize ? ` --batch-size ${batchSize}` : ''}`, () => executeData(ctx, { batchSize }), marks);
       const diff = await timed('validation (inverse_differences: v1 EXCEPT rebuilt, both ways, one snapshot)', () => inverseDifferences(ctx.sql), marks);
       await timed('sync --cutover', () => syncCutover(ctx), marks);
       const migTo = performance.now();
@@ -132,71 +117,9 @@ async function main() {
       await ctx.close();
     }
   } finally {
-    for (const c of clones) await dropDatabase(server, c).catch(() => {});
     await dropDatabase(server, name).catch(() => {});
     await server.stop();
   }
-}
-
-/**
- * The copy as shipped (copy_batch) vs the same keyset batches through the sync's upsert functions,
- * each on its own clone of the seeded database, alternating, batches only (the preparation —
- * definitions, capture_preexisting, refresh_quarantine — is the same for both and not timed).
- */
-async function compareUpsert(server: PostgresServer, template: string, clones: string[]) {
-  const results: string[] = [];
-  for (const variant of ['copy_batch', 'copy_batch+lock', 'upsert_*', 'upsert_* generic plans', 'copy_batch', 'copy_batch+lock', 'upsert_*', 'upsert_* generic plans'] as const) {
-    const name = `${template}_c${clones.length}`;
-    clones.push(name);
-    const conn = await createDatabase(server, name, template);
-    let ctx: Context = await openContext(GlobalOptions.parse({}), conn);
-    try {
-      const { installDefinitions } = await import('../../src/db/definitions.ts');
-      const { installSyncDefinitions } = await import('../../src/sync/sql.ts');
-      await installDefinitions(ctx.sql);
-      await installSyncDefinitions(ctx.sql);
-      // upsert_* use the caller's plan_cache_mode (the triggers' apply_* force generic plans)
-      await ctx.sql.unsafe(`alter database ${name} set plan_cache_mode = ${variant === 'upsert_* generic plans' ? 'force_generic_plan' : 'auto'}`);
-      await ctx.close();
-      ctx = await openContext(GlobalOptions.parse({}), conn);
-      await ctx.sql`select * from sark_migration.capture_preexisting()`;
-      await ctx.sql`select * from sark_migration.refresh_quarantine()`;
-      const started = performance.now();
-      for (const [target, table, fn] of [['resources', 'mcp_servers', 'upsert_resources'], ['capabilities', 'mcp_tools', 'upsert_capabilities']] as const) {
-        if (variant === 'copy_batch' || variant === 'copy_batch+lock') {
-          const [{ run }] = (await ctx.sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`) as unknown as [{ run: number }];
-          for (;;) {
-            const b =
-              variant === 'copy_batch+lock'
-                ? await copyBatchLockingSource<{ done: boolean }>(ctx, target, run, batchSize)
-                : (await ctx.sql<{ done: boolean }[]>`select done from sark_migration.copy_batch(${target}, ${run}, ${batchSize}::int)`)[0]!;
-            if (b.done) break;
-          }
-        } else {
-          // the same keyset batches, through the sync's single INSERT ... ON CONFLICT
-          let after: string | null = null;
-          for (;;) {
-            const rows: { last: string | null }[] = await ctx.sql.unsafe<{ last: string | null }[]>(
-              `with ids as (select id from public.${table} where $1::uuid is null or id > $1::uuid order by id limit $2),
-                    w as (select * from sark_migration.${fn}(array(select id from ids)))
-               select (select max(id::text) from ids) as last, (select inserted from w) as n`,
-              [after, batchSize],
-            );
-            if (!rows[0]!.last) break;
-            after = rows[0]!.last;
-          }
-        }
-      }
-      const ms = performance.now() - started;
-      results.push(`${variant} ${formatDuration(ms)}`);
-      say(`copy via ${variant}: ${formatDuration(ms)}`);
-    } finally {
-      await ctx.close();
-      await dropDatabase(server, name);
-      clones.pop();
-    }
-  }
-  process.stdout.write(`  copy of both tables, batches of ${batchSize}, batches only: ${results.join(', ')}\n`);
 }
 
 await main();

@@ -44,6 +44,8 @@ export interface WriterOptions {
   maxMs?: number;
   /** pause between statements (0 = full speed) */
   pauseMs?: number;
+  /** a fixed rate instead: statement k starts at k / rate seconds (a slow statement is not made up for by a burst) */
+  ratePerSecond?: number;
   seed?: number;
   applicationName?: string;
 }
@@ -77,6 +79,7 @@ function startLoop(conn: ConnectionSettings, o: WriterOptions, setup: (sql: Sql)
     try {
       const next = await setup(sql);
       stats.startedAt = performance.now();
+      let scheduleFrom = stats.startedAt;
       while (!stopping && (o.maxOps === undefined || stats.ops < o.maxOps) && (o.maxMs === undefined || performance.now() - stats.startedAt < o.maxMs)) {
         const op = next(random);
         if (!op) break;
@@ -96,6 +99,12 @@ function startLoop(conn: ConnectionSettings, o: WriterOptions, setup: (sql: Sql)
           stats.maxLatencyKind = op.kind;
         }
         if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
+        if (o.ratePerSecond) {
+          const due = scheduleFrom + (stats.ops * 1000) / o.ratePerSecond;
+          const now = performance.now();
+          if (due > now) await new Promise((r) => setTimeout(r, due - now));
+          else if (now - due > 1000) scheduleFrom += now - due - 1000; // fell behind: no burst to catch up
+        }
       }
     } catch (e) {
       stats.errors.push(`setup: ${(e as Error).message}`);

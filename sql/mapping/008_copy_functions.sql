@@ -1,48 +1,29 @@
--- 007_copy_functions.sql
+-- 008_copy_functions.sql
 --
--- What:     defines (does not run) the functions that move data. In run order:
+-- What:     defines (does not run) the functions that run the copy. In run order:
 --             sark_migration.begin_run()                    opens a run; says "noop" when the last
 --                                                           finished run is provably still current
---             sark_migration.capture_preexisting()          -> 010_capture_preexisting.sql
 --             sark_migration.refresh_quarantine()           -> 011_refresh_quarantine.sql
---             sark_migration.copy_resources(after, batch_size)    -> 020_copy_resources.sql
---             sark_migration.copy_capabilities(after, batch_size) -> 021_copy_capabilities.sql
+--             sark_migration.copy_resources(after, batch_size, range_end)    -> 020_copy_resources.sql
+--             sark_migration.copy_capabilities(after, batch_size, range_end) -> 021_copy_capabilities.sql
+--               both: copy_range(target, ...), a keyset range written through write_* (007)
 --             sark_migration.copy_run(target) / copy_lanes(target, run_id, lanes) /
---               copy_batch(target, run_id, batch_size, lane)
+--               copy_batch(target, run_id, batch_size, lane, lock_source)
 --                                                           resumable keyset batches + progress,
 --                                                           in key ranges copied side by side
 --             sark_migration.delete_vanished()              -> 022_delete_vanished.sql
 --             sark_migration.finish_run(run_id)             marks the run complete
---           Set-based INSERT ... SELECT ... ON CONFLICT from the images of 003. A row whose image
---           equals its v2 row is not touched at all (filtered before the INSERT: no lock, no dead
---           tuple, no WAL, no updated_at churn); created_at / updated_at are the v1 values.
---           begin_run/finish_run are optional: the steps work without them (psql, 010..022), a
+--           Every row is written by write_resources / write_capabilities (007): the same upsert
+--           the forward sync uses, which saves a foreign v2 row before overwriting it and does not
+--           touch a row equal to its image; created_at / updated_at are the v1 values.
+--           begin_run/finish_run are optional: the steps work without them (psql, 011..022), a
 --           runner that uses them gets an exact, scan-only answer to "is there anything to do?".
--- Requires: 001 .. 006; public.resources, public.capabilities.
+-- Requires: 001 .. 007; public.resources, public.capabilities.
 -- Runs:     in a transaction; idempotent (CREATE OR REPLACE). None of these functions writes v1.
 
 -- ---------------------------------------------------------------------------------------------
 -- Helpers
 -- ---------------------------------------------------------------------------------------------
-
--- Refuses to overwrite a v2 row this migration did not write unless its image is saved.
--- Called only from the ON CONFLICT ... WHERE of the copy, i.e. only for a changed foreign row.
-CREATE OR REPLACE FUNCTION sark_migration.assert_captured(target text, row_id text)
-RETURNS boolean
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
-              WHERE p.target_table = target AND p.id = row_id) THEN
-    RETURN true;
-  END IF;
-  RAISE EXCEPTION 'sark_migration: %.% exists, was not written by this migration and has no saved image', target, row_id
-    USING HINT = 'Run sark_migration.capture_preexisting() (010_capture_preexisting.sql) before copying.',
-          ERRCODE = 'object_not_in_prerequisite_state';
-END
-$$;
-COMMENT ON FUNCTION sark_migration.assert_captured(text, text) IS
-  'true if the v2 row''s pre-migration image is in preexisting_rows; raises otherwise. Guard of the copy.';
 
 -- A table just loaded or truncated has no usable statistics, and the planner then picks plans
 -- made for a few rows (a nested loop over a million rows). The steps that read whole v2 tables
@@ -236,7 +217,7 @@ $$;
 COMMENT ON FUNCTION sark_migration.begin_run() IS
   'Starts a pipeline run and returns its id, or, when the last finished run is still current, returns that '
   'run with noop = true (skip every step: they would write nothing) and what it copied. reason says why a '
-  'run is needed (or that none is). Call it in its own transaction, before capture_preexisting.';
+  'run is needed (or that none is). Call it in its own transaction, before refresh_quarantine.';
 
 CREATE OR REPLACE FUNCTION sark_migration.finish_run(run bigint)
 RETURNS boolean
@@ -247,54 +228,11 @@ AS $$
   RETURNING true
 $$;
 COMMENT ON FUNCTION sark_migration.finish_run(bigint) IS
-  'Marks a run complete once every step (capture, quarantine, both copies to done, delete_vanished) committed. '
+  'Marks a run complete once every step (quarantine, both copies to done, delete_vanished) committed. '
   'Only a finished run can make a later begin_run say noop.';
 
--- ---------------------------------------------------------------------------------------------
--- 010: save the v2 rows we are about to overwrite
--- ---------------------------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION sark_migration.capture_preexisting()
-RETURNS TABLE (target_table text, captured bigint)
-LANGUAGE plpgsql
--- Hash joins over a million ids fit in memory instead of spilling in batches.
-SET work_mem = '128MB'
-AS $$
-DECLARE
-  n_res bigint;
-  n_cap bigint;
-BEGIN
-  PERFORM sark_migration.analyze_if_stale('public.capabilities');
-  PERFORM sark_migration.analyze_if_stale('public.resources');
-
-  -- A candidate is a v2 row with a v1 id (canonical uuid text of an existing v1 row) that this
-  -- migration did not write (no "_v1"). The regex runs before the uuid cast.
-  INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
-  SELECT 'resources', v2.id, to_jsonb(v2)
-  FROM public.resources v2
-  WHERE NOT v2.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-    AND sark_migration.is_v1_id(v2.id)
-    AND EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = v2.id::uuid)
-  ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
-  GET DIAGNOSTICS n_res = ROW_COUNT;
-
-  INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
-  SELECT 'capabilities', v2.id, to_jsonb(v2)
-  FROM public.capabilities v2
-  WHERE NOT v2.metadata @> '{"_v1": {"source": "mcp_tools"}}'
-    AND sark_migration.is_v1_id(v2.id)
-    AND EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = v2.id::uuid)
-  ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
-  GET DIAGNOSTICS n_cap = ROW_COUNT;
-
-  IF n_res + n_cap > 0 THEN
-    PERFORM sark_migration.note_run('sark_migration.preexisting_rows', n_res + n_cap);
-  END IF;
-  RETURN QUERY VALUES ('resources'::text, n_res), ('capabilities'::text, n_cap);
-END
-$$;
-COMMENT ON FUNCTION sark_migration.capture_preexisting() IS
-  'Saves the image of every v2 row that carries a v1 id and was not written by this migration (no '
-  'metadata._v1) into preexisting_rows, never overwriting an image saved earlier. Returns rows newly saved.';
+-- Each write saves the foreign v2 rows it is about to overwrite itself (write_*, 007).
+DROP FUNCTION IF EXISTS sark_migration.capture_preexisting();
 
 -- ---------------------------------------------------------------------------------------------
 -- 011: the quarantine ledger := the quarantine findings
@@ -367,201 +305,117 @@ COMMENT ON FUNCTION sark_migration.refresh_quarantine() IS
 -- ---------------------------------------------------------------------------------------------
 -- 020 / 021: the copy, one keyset batch per call
 -- ---------------------------------------------------------------------------------------------
--- copy_X(after, batch_size, range_end) copies the image rows whose v1 key is in (after, upto], upto
--- being the batch_size-th v1 key after "after", at most range_end (after NULL: from the start;
--- batch_size NULL: to range_end in one statement; range_end NULL: to the end of the table).
--- Returns last_key (pass it as "after" next time), done (no v1 key in (last_key, range_end]),
--- and inserted / updated / unchanged, where unchanged counts the image rows of the range whose v2
--- row was already equal (they are not written at all).
--- Dropped first: the signatures before range_end existed would make calls without it ambiguous.
+-- copy_range(target, after, batch_size, range_end, lock_source) writes, through write_resources /
+-- write_capabilities (007), the v1 rows whose key is in (after, upto], upto being the batch_size-th
+-- key after "after", at most range_end (after NULL: from the start; batch_size NULL: to range_end in
+-- one statement; range_end NULL: to the end of the table).
+-- lock_source (while the forward sync is on): the batch's v1 rows are read FOR SHARE NOWAIT first,
+-- and written by the next statements, which see their latest committed version (READ COMMITTED:
+-- a new snapshot per statement). An application write to one of them waits until the batch
+-- commits, and its trigger then applies the newer version; so a batch can never write an image
+-- older than one the sync wrote. NOWAIT: when the application holds one of the rows, the batch
+-- fails at once (55P03) and releases what it locked; the caller retries after a short backoff, so
+-- the copy never waits while holding row locks and cannot deadlock with the application. With
+-- batch_size NULL and lock_source (an offline copy), the whole v1 table is locked in SHARE mode
+-- instead: every application write then waits for the whole statement.
+-- Returns last_key (pass it as "after" next time), done (no v1 key in (last_key, range_end]), and
+-- inserted / updated / unchanged / captured as write_* counts them.
 DROP FUNCTION IF EXISTS sark_migration.copy_resources(uuid, integer);
 DROP FUNCTION IF EXISTS sark_migration.copy_capabilities(uuid, integer);
+CREATE OR REPLACE FUNCTION sark_migration.copy_range(target text, after uuid, batch_size integer, range_end uuid,
+                                                     lock_source boolean DEFAULT false)
+RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint, captured bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  ids uuid[];
+  w   record;
+BEGIN
+  IF batch_size IS NOT NULL AND batch_size < 1 THEN
+    RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
+  END IF;
+  IF target = 'resources' THEN
+    IF lock_source AND batch_size IS NULL THEN
+      LOCK TABLE public.mcp_servers IN SHARE MODE;
+    END IF;
+    IF lock_source AND batch_size IS NOT NULL THEN
+      ids := ARRAY(SELECT s.id FROM public.mcp_servers s
+                    WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
+                    ORDER BY s.id LIMIT batch_size FOR SHARE NOWAIT);
+    ELSE
+      ids := ARRAY(SELECT s.id FROM public.mcp_servers s
+                    WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
+                    ORDER BY s.id LIMIT batch_size);
+    END IF;
+  ELSIF target = 'capabilities' THEN
+    IF lock_source AND batch_size IS NULL THEN
+      LOCK TABLE public.mcp_tools IN SHARE MODE;
+    END IF;
+    IF lock_source AND batch_size IS NOT NULL THEN
+      ids := ARRAY(SELECT t.id FROM public.mcp_tools t
+                    WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
+                    ORDER BY t.id LIMIT batch_size FOR SHARE NOWAIT);
+    ELSE
+      ids := ARRAY(SELECT t.id FROM public.mcp_tools t
+                    WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
+                    ORDER BY t.id LIMIT batch_size);
+    END IF;
+  ELSE
+    RAISE EXCEPTION 'sark_migration: copy target must be resources or capabilities, got %', target;
+  END IF;
+
+  IF cardinality(ids) = 0 THEN                                -- nothing in (after, range_end]
+    RETURN QUERY SELECT after, true, 0::bigint, 0::bigint, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+  last_key := ids[cardinality(ids)];
+
+  IF target = 'resources' THEN
+    SELECT * INTO w FROM sark_migration.write_resources(ids);
+    done := NOT EXISTS (SELECT 1 FROM public.mcp_servers s
+                         WHERE s.id > last_key AND (range_end IS NULL OR s.id <= range_end));
+  ELSE
+    SELECT * INTO w FROM sark_migration.write_capabilities(ids);
+    done := NOT EXISTS (SELECT 1 FROM public.mcp_tools t
+                         WHERE t.id > last_key AND (range_end IS NULL OR t.id <= range_end));
+  END IF;
+  inserted := w.inserted; updated := w.updated; unchanged := w.unchanged; captured := w.captured;
+
+  PERFORM sark_migration.note_run('public.' || target, inserted, target, inserted + updated + unchanged);
+  IF captured > 0 THEN
+    PERFORM sark_migration.note_run('sark_migration.preexisting_rows', captured);
+  END IF;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.copy_range(text, uuid, integer, uuid, boolean) IS
+  'Copies the v1 rows of target (resources | capabilities) with key in (after, next batch_size keys], at most '
+  'range_end (NULLs: from the start / to range_end / to the end) through write_resources / write_capabilities; '
+  'lock_source: FOR SHARE NOWAIT on those v1 rows first (SHARE on the table when batch_size is NULL). Returns '
+  'last_key (pass as after next time), done, inserted, updated, unchanged, captured. Commit per call.';
+
 CREATE OR REPLACE FUNCTION sark_migration.copy_resources(after uuid DEFAULT NULL, batch_size integer DEFAULT NULL,
                                                         range_end uuid DEFAULT NULL)
 RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint)
-LANGUAGE plpgsql
--- Hash joins over a million ids fit in memory instead of spilling in batches.
-SET work_mem = '128MB'
+LANGUAGE sql
 AS $$
-DECLARE
-  upto           uuid;
-  images         bigint;                           -- image rows in the range: written or unchanged
-  fresh          boolean;
-  first_inserted bigint := 0;
-BEGIN
-  IF batch_size IS NOT NULL AND batch_size < 1 THEN
-    RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
-  END IF;
-
-  IF batch_size IS NOT NULL THEN
-    SELECT s.id INTO upto FROM public.mcp_servers s
-     WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
-     ORDER BY s.id OFFSET batch_size - 1 LIMIT 1;
-  END IF;
-  IF upto IS NULL THEN
-    SELECT s.id INTO upto FROM public.mcp_servers s
-     WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
-     ORDER BY s.id DESC LIMIT 1;
-  END IF;
-  last_key := COALESCE(upto, after);
-  IF upto IS NULL THEN                                    -- nothing in (after, range_end]
-    done := true; inserted := 0; updated := 0; unchanged := 0;
-    RETURN NEXT;
-    RETURN;
-  END IF;
-
-  images := (SELECT count(*) FROM sark_migration.resource_image i
-              WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
-
-  -- No v2 row in the range yet (a first copy): nothing to compare with and nothing to update, so
-  -- a plain INSERT, counted by ROW_COUNT (RETURNING through a CTE costs more than the index
-  -- maintenance of a million rows). Should a row of the range be there after all (the forward
-  -- sync wrote it since this probe, or the probe's text order were ever not the uuid order), the
-  -- INSERT leaves it, and the range is then compared row by row as a re-run does (below).
-  fresh := NOT EXISTS (SELECT 1 FROM public.resources r
-                        WHERE r.id > COALESCE(after::text, '') AND r.id <= upto::text);
-  IF fresh THEN
-    INSERT INTO public.resources
-           (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
-    SELECT i.id, i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at
-    FROM sark_migration.resource_image i
-    WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto
-    ON CONFLICT (id) DO NOTHING;
-    GET DIAGNOSTICS first_inserted = ROW_COUNT;
-    fresh := first_inserted = images;
-    inserted := first_inserted; updated := 0; unchanged := 0;
-  END IF;
-  IF NOT fresh THEN
-    WITH written AS (
-      INSERT INTO public.resources AS r
-             (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
-      SELECT i.id, i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at
-      FROM sark_migration.resource_image i
-      WHERE (after IS NULL OR i.source_id > after)
-        AND i.source_id <= upto
-        -- A row already equal to its image is not offered to the INSERT at all (no row lock, no
-        -- WAL). A scalar subquery rather than NOT EXISTS: one primary-key probe per row whatever
-        -- the statistics say, never a hash of the whole v2 table.
-        AND ((SELECT (cur.name, cur.protocol, cur.endpoint, cur.sensitivity_level, cur.metadata,
-                         cur.created_at, cur.updated_at)
-                        IS NOT DISTINCT FROM
-                        (i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at)
-                   FROM public.resources cur WHERE cur.id = i.id) IS NOT TRUE)
-      ON CONFLICT (id) DO UPDATE
-        SET name = EXCLUDED.name, protocol = EXCLUDED.protocol, endpoint = EXCLUDED.endpoint,
-            sensitivity_level = EXCLUDED.sensitivity_level, metadata = EXCLUDED.metadata,
-            created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
-        WHERE (r.name, r.protocol, r.endpoint, r.sensitivity_level, r.metadata, r.created_at, r.updated_at)
-              IS DISTINCT FROM
-              (EXCLUDED.name, EXCLUDED.protocol, EXCLUDED.endpoint, EXCLUDED.sensitivity_level,
-               EXCLUDED.metadata, EXCLUDED.created_at, EXCLUDED.updated_at)
-          AND (r.metadata @> '{"_v1": {"source": "mcp_servers"}}' OR sark_migration.assert_captured('resources', r.id))
-      RETURNING (r.xmax = 0) AS was_inserted
-    )
-    SELECT count(*) FILTER (WHERE was_inserted) + first_inserted, count(*) FILTER (WHERE NOT was_inserted)
-      INTO inserted, updated
-    FROM written;
-    unchanged := images - inserted - updated;
-  END IF;
-
-  PERFORM sark_migration.note_run('public.resources', inserted, 'resources', inserted + updated + unchanged);
-  done := NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id > upto AND (range_end IS NULL OR s.id <= range_end));
-  RETURN NEXT;
-END
+  SELECT c.last_key, c.done, c.inserted, c.updated, c.unchanged
+  FROM sark_migration.copy_range('resources', after, batch_size, range_end) c
 $$;
 COMMENT ON FUNCTION sark_migration.copy_resources(uuid, integer, uuid) IS
-  'Copies the resource_image rows with source_id in (after, next batch_size keys], at most range_end (NULLs: '
-  'from the start / to range_end / to the end) with INSERT ... ON CONFLICT, writing only new or changed rows. '
-  'Returns last_key (pass as after next time), done, inserted, updated, unchanged. One call = one statement: '
-  'commit per batch.';
+  'copy_range(''resources'', ...) without locks: copies mcp_servers -> resources, by default all of it in one '
+  'statement (020_copy_resources.sql).';
 
 CREATE OR REPLACE FUNCTION sark_migration.copy_capabilities(after uuid DEFAULT NULL, batch_size integer DEFAULT NULL,
-                                                        range_end uuid DEFAULT NULL)
+                                                           range_end uuid DEFAULT NULL)
 RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint)
-LANGUAGE plpgsql
--- Hash joins over a million ids fit in memory instead of spilling in batches.
-SET work_mem = '128MB'
+LANGUAGE sql
 AS $$
-DECLARE
-  upto           uuid;
-  images         bigint;                           -- image rows in the range: written or unchanged
-  fresh          boolean;
-  first_inserted bigint := 0;
-BEGIN
-  IF batch_size IS NOT NULL AND batch_size < 1 THEN
-    RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
-  END IF;
-
-  IF batch_size IS NOT NULL THEN
-    SELECT t.id INTO upto FROM public.mcp_tools t
-     WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
-     ORDER BY t.id OFFSET batch_size - 1 LIMIT 1;
-  END IF;
-  IF upto IS NULL THEN
-    SELECT t.id INTO upto FROM public.mcp_tools t
-     WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
-     ORDER BY t.id DESC LIMIT 1;
-  END IF;
-  last_key := COALESCE(upto, after);
-  IF upto IS NULL THEN
-    done := true; inserted := 0; updated := 0; unchanged := 0;
-    RETURN NEXT;
-    RETURN;
-  END IF;
-
-  images := (SELECT count(*) FROM sark_migration.capability_image i
-              WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto);
-  fresh := NOT EXISTS (SELECT 1 FROM public.capabilities c
-                        WHERE c.id > COALESCE(after::text, '') AND c.id <= upto::text);
-  IF fresh THEN                                            -- as in copy_resources
-    INSERT INTO public.capabilities
-           (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
-    SELECT i.id, i.resource_id, i.name, i.description, i.input_schema, i.output_schema, i.sensitivity_level, i.metadata
-    FROM sark_migration.capability_image i
-    WHERE (after IS NULL OR i.source_id > after) AND i.source_id <= upto
-    ON CONFLICT (id) DO NOTHING;
-    GET DIAGNOSTICS first_inserted = ROW_COUNT;
-    fresh := first_inserted = images;
-    inserted := first_inserted; updated := 0; unchanged := 0;
-  END IF;
-  IF NOT fresh THEN
-    WITH written AS (
-      INSERT INTO public.capabilities AS c
-             (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
-      SELECT i.id, i.resource_id, i.name, i.description, i.input_schema, i.output_schema, i.sensitivity_level, i.metadata
-      FROM sark_migration.capability_image i
-      WHERE (after IS NULL OR i.source_id > after)
-        AND i.source_id <= upto
-        AND ((SELECT (cur.resource_id, cur.name, cur.description, cur.input_schema, cur.output_schema,
-                         cur.sensitivity_level, cur.metadata)
-                        IS NOT DISTINCT FROM
-                        (i.resource_id, i.name, i.description, i.input_schema, i.output_schema,
-                         i.sensitivity_level, i.metadata)
-                   FROM public.capabilities cur WHERE cur.id = i.id) IS NOT TRUE)
-      ON CONFLICT (id) DO UPDATE
-        SET resource_id = EXCLUDED.resource_id, name = EXCLUDED.name, description = EXCLUDED.description,
-            input_schema = EXCLUDED.input_schema, output_schema = EXCLUDED.output_schema,
-            sensitivity_level = EXCLUDED.sensitivity_level, metadata = EXCLUDED.metadata
-        WHERE (c.resource_id, c.name, c.description, c.input_schema, c.output_schema, c.sensitivity_level, c.metadata)
-              IS DISTINCT FROM
-              (EXCLUDED.resource_id, EXCLUDED.name, EXCLUDED.description, EXCLUDED.input_schema,
-               EXCLUDED.output_schema, EXCLUDED.sensitivity_level, EXCLUDED.metadata)
-          AND (c.metadata @> '{"_v1": {"source": "mcp_tools"}}' OR sark_migration.assert_captured('capabilities', c.id))
-      RETURNING (c.xmax = 0) AS was_inserted
-    )
-    SELECT count(*) FILTER (WHERE was_inserted) + first_inserted, count(*) FILTER (WHERE NOT was_inserted)
-      INTO inserted, updated
-    FROM written;
-    unchanged := images - inserted - updated;
-  END IF;
-
-  PERFORM sark_migration.note_run('public.capabilities', inserted, 'capabilities', inserted + updated + unchanged);
-  done := NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id > upto AND (range_end IS NULL OR t.id <= range_end));
-  RETURN NEXT;
-END
+  SELECT c.last_key, c.done, c.inserted, c.updated, c.unchanged
+  FROM sark_migration.copy_range('capabilities', after, batch_size, range_end) c
 $$;
 COMMENT ON FUNCTION sark_migration.copy_capabilities(uuid, integer, uuid) IS
-  'Copies the capability_image rows with source_id in (after, next batch_size keys] like copy_resources. '
+  'copy_range(''capabilities'', ...) without locks: copies mcp_tools -> capabilities (021_copy_capabilities.sql). '
   'Run after copy_resources has finished (capabilities reference resources).';
 
 -- ---------------------------------------------------------------------------------------------
@@ -655,9 +509,11 @@ COMMENT ON FUNCTION sark_migration.copy_lanes(text, bigint, integer) IS
   'Copy each lane with copy_batch(target, run, batch_size, lane), each on a connection of its own.';
 
 DROP FUNCTION IF EXISTS sark_migration.copy_batch(text, bigint, integer);
+DROP FUNCTION IF EXISTS sark_migration.copy_batch(text, bigint, integer, integer);
 CREATE OR REPLACE FUNCTION sark_migration.copy_batch(target text, run bigint, batch_size integer DEFAULT NULL,
-                                                     lane integer DEFAULT 0)
-RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint, rows_done bigint)
+                                                     lane integer DEFAULT 0, lock_source boolean DEFAULT false)
+RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint, captured bigint,
+               rows_done bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -684,15 +540,12 @@ BEGIN
   END IF;
 
   IF progress.finished_at IS NOT NULL THEN
-    RETURN QUERY SELECT progress.last_key, true, 0::bigint, 0::bigint, 0::bigint, progress.rows_done;
+    RETURN QUERY SELECT progress.last_key, true, 0::bigint, 0::bigint, 0::bigint, 0::bigint, progress.rows_done;
     RETURN;
   END IF;
 
-  IF target = 'resources' THEN
-    SELECT * INTO result FROM sark_migration.copy_resources(progress.last_key, batch_size, progress.range_end);
-  ELSE
-    SELECT * INTO result FROM sark_migration.copy_capabilities(progress.last_key, batch_size, progress.range_end);
-  END IF;
+  SELECT * INTO result
+  FROM sark_migration.copy_range(target, progress.last_key, batch_size, progress.range_end, lock_source);
 
   UPDATE sark_migration.copy_progress p
      SET last_key    = result.last_key,
@@ -703,14 +556,15 @@ BEGIN
   RETURNING p.rows_done INTO progress.rows_done;
 
   RETURN QUERY SELECT result.last_key, result.done, result.inserted, result.updated, result.unchanged,
-                      progress.rows_done;
+                      result.captured, progress.rows_done;
 END
 $$;
-COMMENT ON FUNCTION sark_migration.copy_batch(text, bigint, integer, integer) IS
+COMMENT ON FUNCTION sark_migration.copy_batch(text, bigint, integer, integer, boolean) IS
   'Copies the next keyset batch of one lane of a copy run (after its copy_progress.last_key, up to its '
-  'range_end) and records the progress in the same transaction: call it in autocommit, one batch per '
-  'transaction, until done. batch_size NULL = the rest of the lane in one statement. Lane 0 of a run that '
-  'copy_lanes never planned is the whole table. A killed run resumes where each lane''s last committed batch ended.';
+  'range_end) with copy_range and records the progress in the same transaction: call it in autocommit, one '
+  'batch per transaction, until done. batch_size NULL = the rest of the lane in one statement. lock_source: '
+  'while the forward sync is on (see copy_range). Lane 0 of a run that copy_lanes never planned is the whole '
+  'table. A killed run resumes where each lane''s last committed batch ended.';
 
 -- ---------------------------------------------------------------------------------------------
 -- 022: v1 rows deleted since an earlier copy
@@ -756,8 +610,7 @@ BEGIN
           WHERE NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id::text = c2.id)
          OFFSET 0) v                                 -- fence: the checks below see survivors only
   WHERE c.id = v.id
-    AND c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
-    AND sark_migration.is_v1_id(v.id);
+    AND sark_migration.is_migrated('capabilities', c.id, c.metadata);
   GET DIAGNOSTICS cap_deleted = ROW_COUNT;
 
   -- The FK is ON DELETE CASCADE: a resource that any capability still references (a v2-native
@@ -769,8 +622,7 @@ BEGIN
             FROM public.resources r2
            WHERE NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id::text = r2.id)
           OFFSET 0) v
-    WHERE v.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-      AND sark_migration.is_v1_id(v.id)
+    WHERE sark_migration.is_migrated('resources', v.id, v.metadata)
   ), del AS (
     DELETE FROM public.resources r
     USING vanished v
@@ -791,7 +643,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION sark_migration.delete_vanished() IS
-  'Deletes the v2 rows holding this migration''s image (metadata._v1.source, uuid id) of a v1 row that no '
+  'Deletes the v2 rows holding this migration''s image (is_migrated) of a v1 row that no '
   'longer exists, capabilities first; keeps (and counts) resources still referenced by other capabilities, '
   'because the FK would cascade. Rows never written by the migration are never deleted; an overwritten '
   'preexisting row keeps its saved image in preexisting_rows (rollback re-inserts it).';

@@ -25,8 +25,7 @@ CREATE OR REPLACE VIEW sark_migration.rollback_plan AS
 WITH cap_ours AS (
   SELECT c.id, c.resource_id
   FROM public.capabilities c
-  WHERE c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
-    AND sark_migration.is_v1_id(c.id)
+  WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
     AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                      WHERE p.target_table = 'capabilities' AND p.id = c.id)
 ),
@@ -42,8 +41,7 @@ res_ours AS (
                     AND NOT EXISTS (SELECT 1 FROM cap_ours o WHERE o.id = c.id))
          OR EXISTS (SELECT 1 FROM cap_restore x WHERE x.resource_id = r.id) AS referenced
   FROM public.resources r
-  WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-    AND sark_migration.is_v1_id(r.id)
+  WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
     AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                      WHERE p.target_table = 'resources' AND p.id = r.id)
 )
@@ -59,7 +57,7 @@ SELECT 'capabilities'::text AS target_table,
                             WHERE p.target_table = 'resources' AND p.id = x.resource_id)) AS not_restorable,
        0::bigint                                                                  AS kept_referenced,
        (SELECT count(*) FROM public.capabilities c
-         WHERE NOT (c.metadata @> '{"_v1": {"source": "mcp_tools"}}' AND sark_migration.is_v1_id(c.id))
+         WHERE NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
            AND NOT EXISTS (SELECT 1 FROM cap_restore x WHERE x.id = c.id))       AS untouched_native
 UNION ALL
 SELECT 'resources',
@@ -68,7 +66,7 @@ SELECT 'resources',
        0,
        (SELECT count(*) FROM res_ours WHERE referenced),
        (SELECT count(*) FROM public.resources r
-         WHERE NOT (r.metadata @> '{"_v1": {"source": "mcp_servers"}}' AND sark_migration.is_v1_id(r.id))
+         WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata)
            AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                             WHERE p.target_table = 'resources' AND p.id = r.id))
 $sql$;
@@ -121,8 +119,7 @@ BEGIN
 
   -- 2. Capabilities we wrote go.
   DELETE FROM public.capabilities c
-  WHERE c.metadata @> '{"_v1": {"source": "mcp_tools"}}'
-    AND sark_migration.is_v1_id(c.id)
+  WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
     AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                      WHERE p.target_table = 'capabilities' AND p.id = c.id);
   GET DIAGNOSTICS cap_deleted = ROW_COUNT;
@@ -148,25 +145,23 @@ BEGIN
 
   -- 4. Resources we wrote go, unless a capability still references them (ON DELETE CASCADE).
   DELETE FROM public.resources r
-  WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-    AND sark_migration.is_v1_id(r.id)
+  WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
     AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                      WHERE p.target_table = 'resources' AND p.id = r.id)
     AND NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.resource_id = r.id);
   GET DIAGNOSTICS res_deleted = ROW_COUNT;
 
   SELECT count(*) INTO res_kept FROM public.resources r
-   WHERE r.metadata @> '{"_v1": {"source": "mcp_servers"}}'
-     AND sark_migration.is_v1_id(r.id)
+   WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
      AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                       WHERE p.target_table = 'resources' AND p.id = r.id);
 
   SELECT count(*) INTO cap_native FROM public.capabilities c
-   WHERE NOT (c.metadata @> '{"_v1": {"source": "mcp_tools"}}' AND sark_migration.is_v1_id(c.id))
+   WHERE NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
      AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                       WHERE p.target_table = 'capabilities' AND p.id = c.id);
   SELECT count(*) INTO res_native FROM public.resources r
-   WHERE NOT (r.metadata @> '{"_v1": {"source": "mcp_servers"}}' AND sark_migration.is_v1_id(r.id))
+   WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata)
      AND NOT EXISTS (SELECT 1 FROM sark_migration.preexisting_rows p
                       WHERE p.target_table = 'resources' AND p.id = r.id);
 
