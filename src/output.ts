@@ -41,6 +41,14 @@ export const log = {
   },
 };
 
+/** Runs `fn` and logs its duration at debug level (SARK_DEBUG=1): the parts of a step, timed. */
+export async function timedDebug<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await fn();
+  log.debug(`${name}: ${formatDuration(performance.now() - started)}`);
+  return result;
+}
+
 /** Runs `fn`, logging its start and its duration, so every step in a log carries its timing. */
 export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();

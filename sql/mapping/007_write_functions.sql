@@ -19,13 +19,14 @@
 -- Runs:     in a transaction; idempotent (CREATE OR REPLACE). Never writes v1.
 --
 -- Plans: these run in every copy batch and inside the application's v1 writes (the triggers),
--- against v2 tables that start empty and grow while the same session keeps its cached plans. A
--- plan chosen while a table looked empty (a sequential scan to find a row by its key) would turn
--- quadratic as the table fills: seen as a copy that never finished under a live writer. So the
--- plan is pinned, not estimated: generic (planned once per session, no per-call planning), and
--- only index probes joined by nested loops (sequential scans, hash and merge joins off), which is
--- the right plan for any number of ids a batch or a statement carries, whatever the statistics
--- say. JIT off: a disabled plan node's cost would otherwise trigger compilation for a few rows.
+-- against v2 tables that start empty and grow while a session keeps its cached plans (and while
+-- one statement of an offline copy inserts a million rows). A plan chosen while a table looked
+-- empty (a scan of it to find one row by its key) turns quadratic as the table fills: seen as a
+-- copy that never finished under a live writer. So every lookup of a v2 row is written as a probe
+-- per id, a subquery correlated on the primary key and fenced with OFFSET 0 (it cannot be turned
+-- into a join, whose inner side could be a whole-table scan or hash), and sequential scans are
+-- off: the only plan left for it is an index probe, whatever the statistics say. Generic plans
+-- (planned once per session). JIT off: a few rows never repay a compilation.
 
 -- Refuses to overwrite a v2 row this migration did not write unless its image is saved.
 -- Called only from the ON CONFLICT ... WHERE of write_*, i.e. only for a changed foreign row.
@@ -51,8 +52,6 @@ RETURNS TABLE (inserted bigint, updated bigint, unchanged bigint, captured bigin
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
@@ -60,9 +59,9 @@ DECLARE
 BEGIN
   INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
   SELECT 'resources', r.id, to_jsonb(r)
-  FROM public.resources r
-  WHERE r.id = ANY (keys)
-    AND NOT sark_migration.is_migrated('resources', r.id, r.metadata)
+  FROM unnest(keys) AS k(id)
+  CROSS JOIN LATERAL (SELECT * FROM public.resources r WHERE r.id = k.id OFFSET 0) r
+  WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata)
     AND EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = r.id::uuid)
   ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
   GET DIAGNOSTICS captured = ROW_COUNT;
@@ -70,19 +69,18 @@ BEGIN
   -- src is read once: its rows are offered to the INSERT and counted (images, unchanged).
   WITH src AS MATERIALIZED (
     SELECT i.*,
-           cur.id IS NOT NULL
-           AND (cur.name, cur.protocol, cur.endpoint, cur.sensitivity_level, cur.metadata, cur.created_at, cur.updated_at)
-               IS NOT DISTINCT FROM
-               (i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at) AS same
+           (SELECT (cur.name, cur.protocol, cur.endpoint, cur.sensitivity_level, cur.metadata, cur.created_at, cur.updated_at)
+                   IS NOT DISTINCT FROM
+                   (i.name, i.protocol, i.endpoint, i.sensitivity_level, i.metadata, i.created_at, i.updated_at)
+              FROM public.resources cur WHERE cur.id = i.id OFFSET 0) AS same      -- NULL: no v2 row yet
     FROM sark_migration.resource_image i
-    LEFT JOIN public.resources cur ON cur.id = i.id
     WHERE i.source_id = ANY (ids)
   ), written AS (
     INSERT INTO public.resources AS r
            (id, name, protocol, endpoint, sensitivity_level, metadata, created_at, updated_at)
     SELECT s.id, s.name, s.protocol, s.endpoint, s.sensitivity_level, s.metadata, s.created_at, s.updated_at
     FROM src s
-    WHERE NOT s.same
+    WHERE s.same IS NOT TRUE
     ON CONFLICT (id) DO UPDATE
       SET name = EXCLUDED.name, protocol = EXCLUDED.protocol, endpoint = EXCLUDED.endpoint,
           sensitivity_level = EXCLUDED.sensitivity_level, metadata = EXCLUDED.metadata,
@@ -97,7 +95,7 @@ BEGIN
   )
   SELECT (SELECT count(*) FROM written WHERE was_inserted),
          (SELECT count(*) FROM written WHERE NOT was_inserted),
-         (SELECT count(*) FROM src WHERE same)
+         (SELECT count(*) FROM src WHERE same IS TRUE)
     INTO inserted, updated, unchanged;
   RETURN NEXT;
 END
@@ -112,8 +110,6 @@ RETURNS TABLE (inserted bigint, updated bigint, unchanged bigint, captured bigin
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
@@ -121,30 +117,29 @@ DECLARE
 BEGIN
   INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
   SELECT 'capabilities', c.id, to_jsonb(c)
-  FROM public.capabilities c
-  WHERE c.id = ANY (keys)
-    AND NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
+  FROM unnest(keys) AS k(id)
+  CROSS JOIN LATERAL (SELECT * FROM public.capabilities c WHERE c.id = k.id OFFSET 0) c
+  WHERE NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
     AND EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = c.id::uuid)
   ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
   GET DIAGNOSTICS captured = ROW_COUNT;
 
   WITH src AS MATERIALIZED (
     SELECT i.*,
-           cur.id IS NOT NULL
-           AND (cur.resource_id, cur.name, cur.description, cur.input_schema, cur.output_schema,
-                cur.sensitivity_level, cur.metadata)
-               IS NOT DISTINCT FROM
-               (i.resource_id, i.name, i.description, i.input_schema, i.output_schema,
-                i.sensitivity_level, i.metadata) AS same
+           (SELECT (cur.resource_id, cur.name, cur.description, cur.input_schema, cur.output_schema,
+                    cur.sensitivity_level, cur.metadata)
+                   IS NOT DISTINCT FROM
+                   (i.resource_id, i.name, i.description, i.input_schema, i.output_schema,
+                    i.sensitivity_level, i.metadata)
+              FROM public.capabilities cur WHERE cur.id = i.id OFFSET 0) AS same   -- NULL: no v2 row yet
     FROM sark_migration.capability_image i
-    LEFT JOIN public.capabilities cur ON cur.id = i.id
     WHERE i.source_id = ANY (ids)
   ), written AS (
     INSERT INTO public.capabilities AS c
            (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
     SELECT s.id, s.resource_id, s.name, s.description, s.input_schema, s.output_schema, s.sensitivity_level, s.metadata
     FROM src s
-    WHERE NOT s.same
+    WHERE s.same IS NOT TRUE
     ON CONFLICT (id) DO UPDATE
       SET resource_id = EXCLUDED.resource_id, name = EXCLUDED.name, description = EXCLUDED.description,
           input_schema = EXCLUDED.input_schema, output_schema = EXCLUDED.output_schema,
@@ -159,7 +154,7 @@ BEGIN
   )
   SELECT (SELECT count(*) FROM written WHERE was_inserted),
          (SELECT count(*) FROM written WHERE NOT was_inserted),
-         (SELECT count(*) FROM src WHERE same)
+         (SELECT count(*) FROM src WHERE same IS TRUE)
     INTO inserted, updated, unchanged;
   RETURN NEXT;
 END

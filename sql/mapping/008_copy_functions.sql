@@ -164,6 +164,39 @@ COMMENT ON FUNCTION sark_migration.why_not_current() IS
   'except by the run itself, definitions unchanged): a re-run would write nothing. Otherwise the reason. '
   'Reads every tracked table once (xmin and count only; no image is computed).';
 
+-- Whether the forward sync (sql/sync) kept v2 in step with v1 for the whole of run r: on before r
+-- began, never off since, no forward failure recorded since. Then a v1 row deleted during r had
+-- its v2 row deleted by the sync in the same transaction, and the copy's batches, which lock the
+-- v1 rows they read, cannot have written a row whose v1 row was already gone.
+CREATE OR REPLACE FUNCTION sark_migration.synced_throughout(r sark_migration.runs)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  ok boolean;
+BEGIN
+  IF to_regclass('sark_migration.sync_log') IS NULL OR to_regclass('sark_migration.sync_failures') IS NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE $q$
+    SELECT EXISTS (SELECT 1 FROM sark_migration.sync_log l WHERE l.event = 'forward_enabled' AND l.at <= $1)
+       AND NOT EXISTS (SELECT 1 FROM sark_migration.sync_log l
+                        WHERE l.event = 'forward_disabled'
+                          AND l.at > (SELECT max(e.at) FROM sark_migration.sync_log e
+                                       WHERE e.event = 'forward_enabled' AND e.at <= $1))
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid = 'public.mcp_tools'::regclass AND t.tgname LIKE 'sark_sync_forward%')
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid = 'public.mcp_servers'::regclass AND t.tgname LIKE 'sark_sync_forward%')
+       AND NOT EXISTS (SELECT 1 FROM sark_migration.sync_failures f WHERE f.direction = 'forward' AND f.at >= $1)$q$
+    INTO ok USING r.started_at;
+  RETURN ok;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.synced_throughout(sark_migration.runs) IS
+  'true when the forward sync was on from before run r began until now, without a recorded failure: no v2 row '
+  'written during r can have lost its v1 row unnoticed.';
+
 -- Adds this transaction to the open run, with its net row changes per table.
 CREATE OR REPLACE FUNCTION sark_migration.note_run(tbl text, delta bigint, copied_target text DEFAULT NULL,
                                                    copied_rows bigint DEFAULT 0)
@@ -288,6 +321,12 @@ BEGIN
   IF added > 0 OR removed > 0 OR rewritten > 0 THEN
     PERFORM sark_migration.note_run('sark_migration.quarantine', added - removed);
   END IF;
+  -- The image views anti-join the quarantine: plans cached by every session (the sync triggers in
+  -- the application's) must see its new size, not the one they were made with. ANALYZE gives the
+  -- planner the size and makes every cached plan that reads the table be made again.
+  IF added > 0 OR removed > 0 THEN
+    ANALYZE sark_migration.quarantine;
+  END IF;
 
   SELECT count(DISTINCT q.source_id) FILTER (WHERE q.source_table = 'mcp_servers'),
          count(DISTINCT q.source_id) FILTER (WHERE q.source_table = 'mcp_tools')
@@ -328,41 +367,28 @@ RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unc
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  ids uuid[];
-  w   record;
+  source text;
+  ids    uuid[];
+  w      record;
 BEGIN
   IF batch_size IS NOT NULL AND batch_size < 1 THEN
     RAISE EXCEPTION 'sark_migration: batch_size must be at least 1, got %', batch_size;
   END IF;
-  IF target = 'resources' THEN
-    IF lock_source AND batch_size IS NULL THEN
-      LOCK TABLE public.mcp_servers IN SHARE MODE;
-    END IF;
-    IF lock_source AND batch_size IS NOT NULL THEN
-      ids := ARRAY(SELECT s.id FROM public.mcp_servers s
-                    WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
-                    ORDER BY s.id LIMIT batch_size FOR SHARE NOWAIT);
-    ELSE
-      ids := ARRAY(SELECT s.id FROM public.mcp_servers s
-                    WHERE (after IS NULL OR s.id > after) AND (range_end IS NULL OR s.id <= range_end)
-                    ORDER BY s.id LIMIT batch_size);
-    END IF;
-  ELSIF target = 'capabilities' THEN
-    IF lock_source AND batch_size IS NULL THEN
-      LOCK TABLE public.mcp_tools IN SHARE MODE;
-    END IF;
-    IF lock_source AND batch_size IS NOT NULL THEN
-      ids := ARRAY(SELECT t.id FROM public.mcp_tools t
-                    WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
-                    ORDER BY t.id LIMIT batch_size FOR SHARE NOWAIT);
-    ELSE
-      ids := ARRAY(SELECT t.id FROM public.mcp_tools t
-                    WHERE (after IS NULL OR t.id > after) AND (range_end IS NULL OR t.id <= range_end)
-                    ORDER BY t.id LIMIT batch_size);
-    END IF;
-  ELSE
+  IF target NOT IN ('resources', 'capabilities') THEN
     RAISE EXCEPTION 'sark_migration: copy target must be resources or capabilities, got %', target;
   END IF;
+  source := CASE target WHEN 'resources' THEN 'public.mcp_servers' ELSE 'public.mcp_tools' END;
+  IF lock_source AND batch_size IS NULL THEN
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', source);
+  END IF;
+  -- The batch's keys. Built for the bounds it has (EXECUTE plans it with their values): a cached
+  -- plan for "(after IS NULL OR id > after)" could not start the index scan at "after", and would
+  -- read the lane from its beginning in every batch.
+  EXECUTE format('SELECT ARRAY(SELECT id FROM %s WHERE true%s%s ORDER BY id LIMIT $3%s)', source,
+                 CASE WHEN after IS NOT NULL THEN ' AND id > $1' END,
+                 CASE WHEN range_end IS NOT NULL THEN ' AND id <= $2' END,
+                 CASE WHEN lock_source AND batch_size IS NOT NULL THEN ' FOR SHARE NOWAIT' END)
+     INTO ids USING after, range_end, batch_size;
 
   IF cardinality(ids) = 0 THEN                                -- nothing in (after, range_end]
     RETURN QUERY SELECT after, true, 0::bigint, 0::bigint, 0::bigint, 0::bigint;
@@ -586,12 +612,14 @@ DECLARE
 BEGIN
   -- Shortcut, exact: in a run that began with empty v2 tables, every v2 row was written by this
   -- run from a v1 row that existed then; one can only have vanished if a v1 row was deleted
-  -- since the run began, i.e. if the v1 tables changed at all. If not, there is nothing to do.
+  -- since the run began, i.e. if the v1 tables changed at all, and the forward sync did not
+  -- follow every change (synced_throughout). If not, there is nothing to do.
   SELECT * INTO open_run FROM sark_migration.runs r WHERE r.finished_at IS NULL ORDER BY r.run_id DESC LIMIT 1;
   IF FOUND
      AND (open_run.begin_counts ->> 'public.resources')::bigint = 0
      AND (open_run.begin_counts ->> 'public.capabilities')::bigint = 0
-     AND sark_migration.changed_since(open_run, ARRAY['public.mcp_servers', 'public.mcp_tools']) IS NULL THEN
+     AND (sark_migration.changed_since(open_run, ARRAY['public.mcp_servers', 'public.mcp_tools']) IS NULL
+          OR sark_migration.synced_throughout(open_run)) THEN
     RETURN QUERY VALUES ('capabilities'::text, 0::bigint, 0::bigint), ('resources'::text, 0::bigint, 0::bigint);
     RETURN;
   END IF;

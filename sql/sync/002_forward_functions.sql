@@ -34,7 +34,10 @@
 -- handful of ids; as plpgsql with plan_cache_mode = force_generic_plan each statement is planned
 -- once per session and then only executed (a LANGUAGE sql function is planned on every call, and
 -- custom plans for "= ANY (ids)" are re-planned on every call too): about 0.7 ms per v1 statement
--- instead of 3-5 ms. write_* (sql/mapping/007) pin their own plans the same way.
+-- instead of 3-5 ms. A plan cached by an application session may have been made while the v2
+-- tables were still empty, so, as in write_* (sql/mapping/007), every lookup of a v2 row is a
+-- probe by key (a correlated subquery fenced with OFFSET 0, or "= ANY (ids)"), never a join whose
+-- inner side could be a scan of the whole table, and sequential scans are off.
 
 -- Replaced by write_resources / write_capabilities (sql/mapping/007) and copy_range (008).
 DROP FUNCTION IF EXISTS sark_migration.upsert_resources(uuid[]);
@@ -114,6 +117,8 @@ CREATE OR REPLACE FUNCTION sark_migration.apply_resources(ids uuid[])
 RETURNS TABLE (upserted bigint, deleted bigint, held bigint)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET jit = off
 AS $$
 DECLARE
   held_before uuid[];
@@ -140,7 +145,7 @@ BEGIN
   -- 2. Servers that are new to v2: their tools may have been waiting for them (orphans, or the
   --    copy has not reached them yet).
   new_v2 := ARRAY(SELECT k.id FROM unnest(ids) AS k(id)
-                   WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = k.id::text));
+                   WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = k.id::text OFFSET 0));
 
   -- 3. THE write (a foreign v2 row is saved for rollback before it is overwritten).
   SELECT w.inserted, w.updated INTO inserted, updated FROM sark_migration.write_resources(ids) w;
@@ -153,12 +158,12 @@ BEGIN
              WHERE c.resource_id = r.id AND NOT sark_migration.is_migrated('capabilities', c.id, c.metadata))
              AS native_dependents
     FROM unnest(ids) AS k(id)
-    JOIN public.resources r ON r.id = k.id::text
+    CROSS JOIN LATERAL (SELECT r.id, r.metadata FROM public.resources r WHERE r.id = k.id::text OFFSET 0) r
     WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
       AND NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = k.id)
   ), del AS (
-    DELETE FROM public.resources r USING gone g
-    WHERE r.id = g.id AND g.native_dependents = 0
+    DELETE FROM public.resources r
+    WHERE r.id = ANY (ARRAY(SELECT g.id FROM gone g WHERE g.native_dependents = 0))
     RETURNING r.id
   ), kept AS (
     INSERT INTO sark_migration.sync_failures (direction, source_table, ids, sqlstate, message)
@@ -203,6 +208,8 @@ CREATE OR REPLACE FUNCTION sark_migration.apply_capabilities(ids uuid[])
 RETURNS TABLE (upserted bigint, deleted bigint, held bigint)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET jit = off
 AS $$
 DECLARE
   inserted bigint;
@@ -221,16 +228,15 @@ BEGIN
   PERFORM sark_migration.write_resources(ARRAY(
     SELECT DISTINCT t.server_id FROM public.mcp_tools t
      WHERE t.id = ANY (ids)
-       AND NOT EXISTS (SELECT 1 FROM public.resources cur WHERE cur.id = t.server_id::text)));
+       AND NOT EXISTS (SELECT 1 FROM public.resources cur WHERE cur.id = t.server_id::text OFFSET 0)));
 
   SELECT w.inserted, w.updated INTO inserted, updated FROM sark_migration.write_capabilities(ids) w;
 
   WITH del AS (
     DELETE FROM public.capabilities c
-    USING unnest(ids) AS k(id)
-    WHERE c.id = k.id::text
+    WHERE c.id = ANY (ids::text[])
       AND sark_migration.is_migrated('capabilities', c.id, c.metadata)
-      AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = k.id)
+      AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = c.id::uuid)
     RETURNING c.id
   )
   SELECT count(*) INTO deleted FROM del;

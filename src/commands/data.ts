@@ -9,7 +9,7 @@ import { installDefinitions } from '../db/definitions.ts';
 import { withRunLock } from '../db/lock.ts';
 import { guardDrift } from '../db/sqlFiles.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
-import { formatDuration, log } from '../output.ts';
+import { formatDuration, log, timedDebug } from '../output.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { copyData, DEFAULT_JOBS, type CopyOptions, type CopyResult } from '../data/copy.ts';
 import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
@@ -36,9 +36,9 @@ export async function executeData(ctx: Context, opts: CopyOptions & { sync?: boo
   return withRunLock(ctx.sql, async () => {
     await guardDrift(ctx.sql, ctx.options.allowDrift);
     // While the sync runs, its triggers read these views: they are not replaced under it.
-    await installDefinitionsBesideSync(ctx);
+    await timedDebug('definitions', () => installDefinitionsBesideSync(ctx));
     // The forward sync goes on BEFORE the copy (unless --no-sync), so no v1 write falls between.
-    await prepareSyncForCopy(ctx, opts.sync ?? true);
+    await timedDebug('forward sync on', () => prepareSyncForCopy(ctx, opts.sync ?? true));
     // The load strategy bench measured fastest (src/optimize/load.ts): indexes in place, the copy
     // in lanes side by side (or one lane with the GIN pending lists merged beside it).
     const { result, merger } = await loadWithIndexesInPlace(ctx, () => copyData(ctx, opts), { lanes: opts.jobs ?? DEFAULT_JOBS });

@@ -84,7 +84,7 @@ export async function runBatch<T>(what: string, sizer: BatchSizer, attempt: (row
     const started = performance.now();
     try {
       const result = await attempt(rows);
-      sizer.observe(rowsOf(result), performance.now() - started);
+      sizer.observe(rowsOf(result), performance.now() - started); if (process.env.SARK_BATCHLOG) process.stderr.write(`BATCH ${what}: ${rows} ${rowsOf(result)} ${(performance.now() - started).toFixed(1)}\n`);
       return result;
     } catch (e) {
       if (isTimeout(e) && rows > 1) {
@@ -92,6 +92,7 @@ export async function runBatch<T>(what: string, sizer: BatchSizer, attempt: (row
         log.debug(`${what}: a batch of ${rows} rows outran its time cap; retrying with ${sizer.rows}`);
         continue;
       }
+      if (process.env.SARK_BATCHLOG) process.stderr.write(`BATCHERR ${what}: ${(e as Error).message}\n`);
       if (!isLockConflict(e) || ++conflicts >= LOCK_ATTEMPTS) throw e;
       const ceiling = Math.min(1000, 20 * 2 ** Math.min(conflicts - 1, 6));
       const wait = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));

@@ -13,7 +13,7 @@
  */
 import { withPoolOf, type Context } from '../context.ts';
 import { one } from '../db/connect.ts';
-import { log, progress } from '../output.ts';
+import { log, progress, timedDebug } from '../output.ts';
 import { forwardSyncOn } from '../sync/state.ts';
 import { BatchSizer, batchCapMs, DEFAULT_BATCH_TIME_MS, MAX_BATCH_ROWS, runBatch } from './batches.ts';
 
@@ -80,14 +80,14 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
   const sql = ctx.sql;
   // The run watermark: when no input row was written since the last finished run began (and the
   // definitions are the same), every step would write nothing — proven without computing an image.
-  const run = one(await sql<{ run_id: number; noop: boolean; reason: string; copied: Record<string, number> }[]>`
-    select * from sark_migration.begin_run()`);
+  const run = one(await timedDebug('begin_run', () => sql<{ run_id: number; noop: boolean; reason: string; copied: Record<string, number> }[]>`
+    select * from sark_migration.begin_run()`));
   if (run.noop) {
     log.info(`nothing to copy: ${run.reason}`);
     return noopResult(ctx, run.copied, started);
   }
   log.debug(`run ${run.run_id}: ${run.reason}`);
-  await sql`select * from sark_migration.refresh_quarantine()`;
+  await timedDebug('refresh_quarantine', () => sql`select * from sark_migration.refresh_quarantine()`);
   const quarantine = await sql<{ source_table: string; n: number }[]>`
     select source_table, count(distinct source_id)::int as n from sark_migration.quarantine group by source_table`;
   const held = (source: string) => quarantine.find((q) => q.source_table === source)?.n ?? 0;
@@ -110,7 +110,8 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
     await lanes.close();
   }
   if (captured > 0) log.warn(`${captured} v2 rows existed before this migration touched them; their images are saved for rollback`);
-  for (const row of await sql<{ target_table: CopyTarget; deleted: number; kept: number }[]>`select * from sark_migration.delete_vanished()`) {
+  const vanished = await timedDebug('delete_vanished', () => sql<{ target_table: CopyTarget; deleted: number; kept: number }[]>`select * from sark_migration.delete_vanished()`);
+  for (const row of vanished) {
     const t = tables.find((x) => x.table === row.target_table);
     if (t) t.deleted = Number(row.deleted);
     if (Number(row.kept) > 0) log.warn(`${row.kept} ${row.target_table} whose v1 row is gone were kept: v2-native capabilities still reference them`);
