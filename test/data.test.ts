@@ -13,7 +13,7 @@ import { installDefinitions } from '../src/db/definitions.ts';
 import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
 import { copyData } from '../src/data/copy.ts';
 import { planData } from '../src/data/plan.ts';
-import { rollbackData } from '../src/data/rollback.ts';
+import { rollback } from '../src/data/rollback.ts';
 import { schemaUp } from '../src/schema/migrate.ts';
 import { applyFixture, buildWithoutLedger } from './support/alembic.ts';
 import { catalogSnapshot } from './support/catalog.ts';
@@ -227,7 +227,7 @@ describe('dirty data: every class migrates losslessly or is quarantined with its
     expect(r.preexisting_captured).toBeGreaterThanOrEqual(15);
     expect(r.tables.find((t) => t.table === 'resources')!.updated).toBe(15);
     expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
-    await rollbackData(ctx);
+    await rollback(ctx);
     const [post] = await db.sql<{ n: number; h: string }[]>`select count(*)::int as n, md5(string_agg(to_jsonb(r)::text, ',' order by id)) as h from resources r`;
     expect(post).toEqual(pre);
   });
@@ -342,8 +342,8 @@ describe('rollback', () => {
     await db.sql`insert into capabilities (id, resource_id, name) values ('native-cap-1', ${migrated!.id}, 'native capability')`;
     const plan = runCli(['data', '--rollback', '--dry-run', '--json', '--database-url', db.url]);
     expect(plan.status).toBe(0);
-    await installDefinitions(db.sql);
-    const result = await rollbackData(ctx);
+    expect(plan.json()).toMatchObject({ dry_run: true, forward_sync: 'off' });
+    const result = (await rollback(ctx)).rollback;
     const res = result.find((r) => r.target_table === 'resources')!;
     expect(Number(res.kept_referenced)).toBe(1);
     const rows = await db.sql<{ id: string }[]>`select id from resources order by id`;

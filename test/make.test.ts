@@ -57,6 +57,19 @@ describe('make targets, in runbook order, against DATABASE_URL', () => {
     expect(make('status').out).toMatch(/phase:\s+syncing/);
   });
 
+  it('rollback as the README says: make migrate, make rollback, make schema-down, back at v1', () => {
+    if (!/007_federation/.test(make('status').out)) expect(make('schema').status).toBe(0);
+    expect(make('migrate').status).toBe(0);
+    expect(make('status').out).toMatch(/phase:\s+syncing/);
+    const rollback = make('rollback');
+    expect(rollback.status, rollback.out).toBe(0);
+    expect(rollback.out).toMatch(/forward sync turned off first/);
+    expect(make('status').out).toMatch(/phase:\s+schema-applied/);
+    const down = make('schema-down');
+    expect(down.status, down.out).toBe(0);
+    expect(make('status').out).toMatch(/phase:\s+v1/);
+  });
+
   it('refuses the dangerous ones without their confirmation', () => {
     expect(make('restore', { FROM: join(dir, 'pre.dump') }).status).not.toBe(0);
     expect(make('decommission').status).not.toBe(0);

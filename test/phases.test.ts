@@ -11,12 +11,12 @@ import { executeData } from '../src/commands/data.ts';
 import { seed } from '../src/commands/seed.ts';
 import type { Context } from '../src/context.ts';
 import type { Sql } from '../src/db/connect.ts';
-import { rollbackData } from '../src/data/rollback.ts';
+import { planRollback, rollback } from '../src/data/rollback.ts';
 import { schemaDown, schemaUp } from '../src/schema/migrate.ts';
 import { readStatus } from '../src/status/phase.ts';
 import { decommission } from '../src/sync/decommission.ts';
 import { runAll } from '../src/sync/run.ts';
-import { refuseRollbackWhileSyncing, syncCutover, syncDisable, syncEnable, syncRollback } from '../src/sync/sync.ts';
+import { syncBeforeRollback, syncCutover, syncDisable, syncEnable, syncRollback } from '../src/sync/sync.ts';
 import { freshDatabase, runCli, type TestDatabase } from './support/db.ts';
 import { backupToolsTooOld } from './support/pgTools.ts';
 import { differences, ensureMapping, migrate, NO_DIFFERENCES, startV1Writer, startV2Writer } from './support/writer.ts';
@@ -103,8 +103,9 @@ describe('unsafe moves are refused with exit 1 and the fix', () => {
     await refusedWith(syncCutover(ctx), /copy has not completed/);
     await executeData(ctx, { batchSize: 5 });
     await refusedWith(decommission(ctx, { confirm: true, graceDays: 0, backupMaxAgeHours: 24 }), /only possible from cutover/);
-    await refusedWith(refuseRollbackWhileSyncing(ctx), /sync is on \(phase syncing\)/); // what data --rollback checks
+    expect(await syncBeforeRollback(ctx)).toBe('disable_forward'); // data --rollback turns the forward sync off itself
     await syncCutover(ctx);
+    await refusedWith(syncBeforeRollback(ctx), /in cutover/); // ... but not at cutover
     await refusedWith(syncDisable(ctx), /would stop v2 writes from flowing to v1/);
     await refusedWith(executeData(ctx, { batchSize: 5 }), /in cutover/);
 
@@ -116,7 +117,10 @@ describe('unsafe moves are refused with exit 1 and the fix', () => {
     expect(disable.stderr).toMatch(/fix: .*sync --rollback/);
     const rollback = runCli(['data', '--rollback'], env);
     expect(rollback.status).toBe(1);
-    expect(rollback.stderr).toMatch(/sync --rollback.*sync --disable.*data --rollback/);
+    expect(rollback.stderr).toMatch(/fix: .*sync --rollback.*then `data --rollback`/);
+    const rollbackPlan = runCli(['data', '--rollback', '--dry-run'], env);
+    expect(rollbackPlan.status).toBe(1); // the dry-run says what the real run would: refused
+    expect(rollbackPlan.stderr).toMatch(/in cutover/);
     const decom = runCli(['decommission', '--grace-days', '0'], env);
     expect(decom.status).toBe(1);
     expect(decom.stderr).toMatch(/No backup was named/);
@@ -152,22 +156,25 @@ describe('rollback from every phase leaves v1 exactly as it should be', () => {
     await ensureMapping(db!.sql);
     await executeData(ctx, { batchSize: 7, sync: false });
     expect(await phase(db!.sql)).toBe('copied');
-    await rollbackData(ctx);
+    await rollback(ctx);
     expect(await phase(db!.sql)).toBe('schema-applied');
     expect(await migratedRows(db!.sql)).toBe(0);
     expect(await v1Image(db!.sql)).toEqual(before);
     await ctx.close();
   });
 
-  it('syncing -> sync --disable + data --rollback: v1 keeps the writes made while syncing', async () => {
+  it('syncing -> data --rollback (the forward sync goes off first): v1 keeps the writes made while syncing', async () => {
     const ctx = await setUp();
     await migrate(ctx, { servers: 20, tools: 2, batchSize: 7 });
     expect(await phase(db!.sql)).toBe('syncing');
     const stats = await startV1Writer(db!.conn, { maxOps: 60, seed: 3 }).done;
     expect(stats.errors).toEqual([]);
     const afterWrites = await v1Image(db!.sql);
-    await syncDisable(ctx);
-    await rollbackData(ctx);
+    const plan = await planRollback(ctx);
+    expect(plan.forward_sync).toBe('would_disable');
+    const done = await rollback(ctx);
+    expect(done.forward_sync).toBe('disabled');
+    expect(done.rollback).toEqual(plan.rollback.map((r) => ({ ...r }))); // the dry-run predicted it exactly
     expect(await phase(db!.sql)).toBe('schema-applied');
     expect(await migratedRows(db!.sql)).toBe(0);
     expect(await v1Image(db!.sql)).toEqual(afterWrites);
@@ -185,8 +192,7 @@ describe('rollback from every phase leaves v1 exactly as it should be', () => {
     expect(await differences(db!.sql)).toMatchObject(NO_DIFFERENCES);
     // ... and the application can go back to v1 and on to removing the copy: v1 keeps it all.
     const v1 = await v1Image(db!.sql);
-    await syncDisable(ctx);
-    const removed = await rollbackData(ctx);
+    const removed = (await rollback(ctx)).rollback;
     // Migrated resources that v2-native capabilities now reference stay (the FK would cascade).
     expect(await migratedRows(db!.sql)).toBe(removed.reduce((n, r) => n + Number(r.kept_referenced), 0));
     expect(await v1Image(db!.sql)).toEqual(v1);

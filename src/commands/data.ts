@@ -5,7 +5,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { withContext, type Context } from '../context.ts';
-import { installDefinitions } from '../db/definitions.ts';
 import { withRunLock } from '../db/lock.ts';
 import { guardDrift } from '../db/sqlFiles.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
@@ -14,10 +13,10 @@ import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { copyData, DEFAULT_JOBS, type CopyOptions, type CopyResult } from '../data/copy.ts';
 import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { planData, type DataPlan } from '../data/plan.ts';
-import { rollbackData, rollbackPlan, type RollbackRow } from '../data/rollback.ts';
+import { planRollback, rollback, type RollbackResult } from '../data/rollback.ts';
 import { readSchemaState } from '../schema/state.ts';
 import { installDefinitionsBesideSync } from '../sync/sql.ts';
-import { prepareSyncForCopy, refuseRollbackWhileSyncing } from '../sync/sync.ts';
+import { prepareSyncForCopy } from '../sync/sync.ts';
 
 const Options = z.object({
   dryRun: z.boolean().default(false),
@@ -73,12 +72,8 @@ export const dataCommand = defineCommand({
     return withContext(o, async (ctx) => {
       if (o.rollback) {
         await requireV2Schema(ctx);
-        const rows = o.dryRun ? await rollbackPlan(ctx) : await withRunLock(ctx.sql, async () => {
-          await refuseRollbackWhileSyncing(ctx);
-          await installDefinitions(ctx.sql);
-          return rollbackData(ctx);
-        });
-        return { result: { rollback: rows, dry_run: o.dryRun }, human: () => describeRollback(rows, o.dryRun) };
+        const r = o.dryRun ? await planRollback(ctx) : await rollback(ctx);
+        return { result: r, human: () => describeRollback(r) };
       }
       if (o.dryRun) {
         await requireV2Schema(ctx);
@@ -132,12 +127,14 @@ function describeCopy(r: CopyResult): string {
   return lines.join('\n');
 }
 
-function describeRollback(rows: RollbackRow[], dryRun: boolean): string {
+function describeRollback(r: RollbackResult): string {
+  const sync = { off: [], disabled: ['forward sync turned off first (v1 writes no longer reach v2)'], would_disable: ['would first turn the forward sync off (v1 writes then no longer reach v2)'] }[r.forward_sync];
   return [
-    dryRun ? 'rollback plan (nothing was changed):' : 'rolled back:',
-    ...rows.map(
-      (r) =>
-        `  ${r.target_table.padEnd(13)} ${dryRun ? 'would delete' : 'deleted'} ${r.deleted}, ${dryRun ? 'would restore' : 'restored'} ${r.restored}, kept (still referenced) ${r.kept_referenced}, v2-native untouched ${r.untouched_native}`,
+    r.dry_run ? 'rollback plan (nothing was changed):' : 'rolled back:',
+    ...sync.map((l) => `  ${l}`),
+    ...r.rollback.map(
+      (x) =>
+        `  ${x.target_table.padEnd(13)} ${r.dry_run ? 'would delete' : 'deleted'} ${x.deleted}, ${r.dry_run ? 'would restore' : 'restored'} ${x.restored}, kept (still referenced) ${x.kept_referenced}, v2-native untouched ${x.untouched_native}`,
     ),
   ].join('\n');
 }

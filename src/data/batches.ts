@@ -17,7 +17,7 @@
  * --offline (the application is stopped) drops all of this: each lane is one statement.
  */
 import { z } from 'zod';
-import { isPgError } from '../errors.ts';
+import { isPgError, refused } from '../errors.ts';
 import { log } from '../output.ts';
 
 export const DEFAULT_BATCH_TIME_MS = 50;
@@ -79,12 +79,12 @@ const LOCK_ATTEMPTS = 60;
  * timeouts at a smaller size, and feeds the measured time back to the sizer.
  */
 export async function runBatch<T>(what: string, sizer: BatchSizer, attempt: (rows: number) => Promise<T>, rowsOf: (r: T) => number): Promise<T> {
-  for (let conflicts = 0; ; ) {
+  for (let conflicts = 0, singleRowTimeouts = 0; ; ) {
     const rows = sizer.rows;
     const started = performance.now();
     try {
       const result = await attempt(rows);
-      sizer.observe(rowsOf(result), performance.now() - started); if (process.env.SARK_BATCHLOG) process.stderr.write(`BATCH ${what}: ${rows} ${rowsOf(result)} ${(performance.now() - started).toFixed(1)}\n`);
+      sizer.observe(rowsOf(result), performance.now() - started);
       return result;
     } catch (e) {
       if (isTimeout(e) && rows > 1) {
@@ -92,7 +92,13 @@ export async function runBatch<T>(what: string, sizer: BatchSizer, attempt: (row
         log.debug(`${what}: a batch of ${rows} rows outran its time cap; retrying with ${sizer.rows}`);
         continue;
       }
-      if (process.env.SARK_BATCHLOG) process.stderr.write(`BATCHERR ${what}: ${(e as Error).message}\n`);
+      if (isTimeout(e) && ++singleRowTimeouts < 5) continue;
+      if (isTimeout(e)) {
+        throw refused(
+          `${what}: a batch of one row outran its time cap five times in a row, so the copy stopped rather than hold the application's rows longer (it resumes where it stopped).`,
+          'Look for what slows the server (sark-migrate preflight lists long transactions; pg_stat_activity shows waits), or allow longer batches with --batch-time.',
+        );
+      }
       if (!isLockConflict(e) || ++conflicts >= LOCK_ATTEMPTS) throw e;
       const ceiling = Math.min(1000, 20 * 2 ** Math.min(conflicts - 1, 6));
       const wait = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));

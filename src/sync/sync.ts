@@ -199,14 +199,26 @@ export async function prepareSyncForCopy(ctx: Context, enable: boolean): Promise
   return { syncing: state.forward, enabled_now: false };
 }
 
-/** For `data --rollback`: removing v2 rows while a sync trigger runs would be undone, or echoed into v1. */
-export async function refuseRollbackWhileSyncing(ctx: Context): Promise<void> {
+/**
+ * What `data --rollback` does about the sync first (its --dry-run says the same): with the forward
+ * sync on, it turns it off (a trigger would otherwise write the rows back, or fail on them), which
+ * leaves v1 as it is; at cutover it refuses, because the v2 application is live and a rollback of
+ * its data is `sync --rollback` first.
+ */
+export async function syncBeforeRollback(ctx: Context): Promise<'none' | 'disable_forward'> {
   const state = await readSyncState(ctx.sql);
-  if (state.forward || state.reverse) {
+  if (state.reverse) {
     throw refused(
-      `The sync is on (phase ${state.phase}): the forward sync would write the rows back${state.reverse ? ', and the reverse sync would delete them from v1' : ''}.`,
-      state.reverse ? 'Run `sark-migrate sync --rollback`, then `sync --disable`, then `data --rollback`.' : 'Run `sark-migrate sync --disable` first, then `data --rollback`.',
+      `The database is in cutover (the v2 application writes, and its writes flow back to v1): removing the migrated rows now would remove them from under it, and the reverse sync would delete them from v1.`,
+      'Roll the cutover back first with `sark-migrate sync --rollback` (v1 then holds every v2 write), then `data --rollback`, which turns the forward sync off itself.',
       { phase: state.phase },
     );
   }
+  return state.forward ? 'disable_forward' : 'none';
+}
+
+/** `data --rollback`'s first step when the forward sync is on: the triggers go (under lock_timeout, retried). */
+export async function disableForwardForRollback(ctx: Context): Promise<void> {
+  await guardDrift(ctx.sql, ctx.options.allowDrift);
+  await runSyncAction(ctx, 'disableForward');
 }
