@@ -16,6 +16,7 @@ import { schemaDown, schemaUp } from '../src/schema/migrate.ts';
 import { readStatus } from '../src/status/phase.ts';
 import { decommission } from '../src/sync/decommission.ts';
 import { runAll } from '../src/sync/run.ts';
+import { runSyncAction } from '../src/sync/sql.ts';
 import { syncBeforeRollback, syncCutover, syncDisable, syncEnable, syncRollback } from '../src/sync/sync.ts';
 import { freshDatabase, runCli, type TestDatabase } from './support/db.ts';
 import { backupToolsTooOld } from './support/pgTools.ts';
@@ -206,7 +207,7 @@ describe('decommission --confirm', () => {
     const sql = db!.sql;
     await migrate(ctx, { servers: 15, tools: 2, batchSize: 10 });
     await syncCutover(ctx);
-    const base = { confirm: true, graceDays: 0, backupMaxAgeHours: 24 };
+    const base = { confirm: true, graceDays: 0, backupMaxAgeHours: 24, writeWindowMs: 200 };
     await refusedWith(decommission(ctx, base), /No backup was named/);
     await refusedWith(decommission(ctx, { ...base, backup: join(dir, 'missing.dump') }), /No verified backup/);
     const archive = join(dir, 'before-decommission.dump');
@@ -216,6 +217,18 @@ describe('decommission --confirm', () => {
     await refusedWith(decommission(ctx, { ...base, backup: archive }), /view public\.server_names/);
     await sql`drop view public.server_names`;
     await refusedWith(decommission(ctx, { ...base, backup: archive, confirm: false }), /drops, for good: public\.mcp_tools \(30 rows\), public\.mcp_servers \(15 rows\)/);
+    expect(await phase(sql)).toBe('cutover');
+
+    // An application still writing v1 (here 20 statements/s) stops the drop, named, and so does 109
+    // run by hand; v2 writes flowing back to v1 through the reverse sync do not count.
+    const legacy = startV1Writer(db!.conn, { ratePerSecond: 20, maxMs: 30_000, seed: 9, applicationName: 'legacy-v1-app' });
+    const v2app = startV2Writer(db!.conn, { ratePerSecond: 20, maxMs: 30_000, seed: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    await refusedWith(decommission(ctx, { ...base, backup: archive, writeWindowMs: 1500 }), /still being written: \d+ application write statement\(s\) in the last 1\.5 s, by pid \d+ \(legacy-v1-app/);
+    await expect(runSyncAction(ctx, 'decommission', { 'sark_migration.grace_days': '0', 'sark_migration.write_window': '1s' })).rejects.toThrow(/still being written/);
+    expect((await legacy.stop()).errors).toEqual([]);
+    await decommission(ctx, { ...base, backup: archive, confirm: false, writeWindowMs: 1500 }).catch((e: Error) => expect(e.message).toMatch(/drops, for good/));
+    expect((await v2app.stop()).errors).toEqual([]);
     expect(await phase(sql)).toBe('cutover');
 
     const v2Before = (await sql<{ n: number }[]>`select count(*)::int as n from resources`)[0]!.n;

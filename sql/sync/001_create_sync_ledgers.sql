@@ -12,6 +12,9 @@
 --                                                     (non-MCP, id not a uuid, value too long, ...)
 --             sark_migration.reverse_inferred         values v1 needs that a v2-native row did not
 --                                                     carry and the reverse sync inferred (transport)
+--             sark_migration.v1_writes                a counter of the application's v1 write
+--                                                     statements while the forward sync is on (not the
+--                                                     reverse sync's); decommission refuses while it moves
 --           and sark_migration.copy_completed(): true when the newest copy run of both target
 --           tables has finished (the 'copied' phase of `status`).
 -- Requires: the mapping's 001 (schema sark_migration, table copy_progress).
@@ -32,6 +35,14 @@ COMMENT ON COLUMN sark_migration.sync_log.event IS
   'forward_enabled | forward_disabled | cutover (reverse sync on) | rollback (reverse sync off) | decommissioned';
 COMMENT ON COLUMN sark_migration.sync_log.actor IS 'the database role that made the move';
 COMMENT ON COLUMN sark_migration.sync_log.detail IS 'free-form context (e.g. {"force": true})';
+
+-- A sequence, not a table: counting must never make two application writes wait for each other,
+-- and nextval neither locks nor rolls back.
+CREATE SEQUENCE IF NOT EXISTS sark_migration.v1_writes;
+COMMENT ON SEQUENCE sark_migration.v1_writes IS
+  'Advanced by the forward sync trigger once per v1 write statement of the application (writes made by the '
+  'reverse sync are not counted). Its last_value moving means something still writes v1: decommission '
+  'refuses then (sql/sync/109, sark-migrate decommission).';
 
 CREATE TABLE IF NOT EXISTS sark_migration.sync_failures (
   id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

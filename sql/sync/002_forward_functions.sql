@@ -311,6 +311,7 @@ BEGIN
 
   PERFORM set_config('sark_migration.sync_origin', 'forward', true);
   BEGIN
+    PERFORM nextval('sark_migration.v1_writes');  -- "v1 still receives writes" (decommission)
     IF TG_OP = 'TRUNCATE' THEN
       DELETE FROM sark_migration.quarantine q WHERE q.source_table = TG_TABLE_NAME;
       PERFORM sark_migration.delete_vanished();

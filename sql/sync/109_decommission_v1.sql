@@ -8,7 +8,11 @@
 --               this moment),
 --             * the grace period since the latest cutover (sark_migration.sync_log) has passed:
 --               sark_migration.grace_days, default 30 (SET sark_migration.grace_days = 45 to change),
---             * nothing outside this tool depends on the v1 tables (sark_migration.v1_dependents).
+--             * nothing outside this tool depends on the v1 tables (sark_migration.v1_dependents),
+--             * no application writes v1 any more: watched for sark_migration.write_window (default
+--               3s) before any lock is taken, by the counter the forward sync trigger advances per
+--               application write (sark_migration.v1_writes). SET sark_migration.allow_v1_writes =
+--               'on' to drop v1 anyway (those writes then fail: "relation does not exist").
 --           TAKE AND VERIFY A BACKUP FIRST (sark-migrate backup --out FILE; sark-migrate decommission
 --           refuses without a fresh verified one). The enum types of v1 are left in place.
 --           Records 'decommissioned' in sark_migration.sync_log.
@@ -22,12 +26,26 @@ SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeou
 DO $decommission$
 DECLARE
   grace   interval := make_interval(days => COALESCE(NULLIF(current_setting('sark_migration.grace_days', true), ''), '30')::int);
+  watch   interval := COALESCE(NULLIF(current_setting('sark_migration.write_window', true), ''), '3s')::interval;
+  allow   boolean := COALESCE(current_setting('sark_migration.allow_v1_writes', true), '') IN ('on', 'true', '1');
   since   timestamptz;
   deps    text;
   g       record;
+  before  bigint;
+  after   bigint;
 BEGIN
   IF to_regclass('public.mcp_servers') IS NULL AND to_regclass('public.mcp_tools') IS NULL THEN
     RETURN;                                       -- already decommissioned
+  END IF;
+  -- Before any lock: a sequence is read outside MVCC, so the second read sees writes since the first.
+  IF NOT allow AND watch > interval '0' AND to_regclass('sark_migration.v1_writes') IS NOT NULL THEN
+    SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO before FROM sark_migration.v1_writes;
+    PERFORM pg_sleep(extract(epoch FROM watch));
+    SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO after FROM sark_migration.v1_writes;
+    IF after > before THEN
+      RAISE EXCEPTION 'the v1 tables are still being written: % application write statement(s) in the last %', after - before, watch
+        USING HINT = 'Move every application off v1 first (pg_stat_activity names the sessions), or SET sark_migration.allow_v1_writes = ''on''.';
+    END IF;
   END IF;
   PERFORM sark_migration.lock_tables('{public.mcp_servers,public.mcp_tools,public.resources,public.capabilities}', 'ACCESS EXCLUSIVE');
   IF NOT EXISTS (SELECT 1 FROM sark_migration.sync_triggers WHERE direction = 'reverse') THEN

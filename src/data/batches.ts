@@ -16,7 +16,7 @@
  *
  * --offline (the application is stopped) drops all of this: each lane is one statement.
  */
-import { z } from 'zod';
+import { durationMs } from '../config/duration.ts';
 import { isPgError, refused } from '../errors.ts';
 import { log } from '../output.ts';
 
@@ -33,13 +33,8 @@ export interface BatchPolicy {
   maxRows: number;
 }
 
-/** --batch-time as a PostgreSQL-style duration ('50ms', '1s'), in ms. */
-export const BatchTime = z
-  .string()
-  .regex(/^\d+(ms|s)?$/, 'use a duration such as 50ms or 1s')
-  .transform((v) => (v.endsWith('ms') ? Number(v.slice(0, -2)) : v.endsWith('s') ? 1000 * Number(v.slice(0, -1)) : Number(v)))
-  .refine((ms) => ms >= 5 && ms <= 60_000, 'choose between 5ms and 60s')
-  .default(DEFAULT_BATCH_TIME_MS);
+/** --batch-time, in ms. */
+export const BatchTime = durationMs({ min: 5, max: 60_000 }).default(DEFAULT_BATCH_TIME_MS);
 
 /** The hard cap a batch runs under: its statement_timeout. */
 export const batchCapMs = (targetMs: number) => Math.max(250, 10 * targetMs);

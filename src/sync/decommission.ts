@@ -14,6 +14,9 @@ import { refused } from '../errors.ts';
 import type { Phase } from '../status/phase.ts';
 import { runSyncAction } from './sql.ts';
 import { readSyncState } from './state.ts';
+import { describeWriters, watchV1Writes, type V1Writes } from './v1Writes.ts';
+
+const DEFAULT_WRITE_WINDOW_MS = 3000;
 
 export interface DecommissionOptions {
   confirm: boolean;
@@ -22,10 +25,14 @@ export interface DecommissionOptions {
   backup?: string;
   /** "fresh": taken after the cutover began and at most this many hours ago */
   backupMaxAgeHours: number;
+  /** how long to watch for application writes to v1 before dropping it (ms; default 3000) */
+  writeWindowMs?: number;
+  /** drop v1 even while the application still writes it (its writes will then fail) */
+  allowV1Writes?: boolean;
 }
 
 export interface Blocker {
-  check: 'phase' | 'grace_period' | 'dependents' | 'backup';
+  check: 'phase' | 'grace_period' | 'dependents' | 'backup' | 'v1_writes';
   message: string;
   fix: string;
 }
@@ -37,6 +44,8 @@ export interface DecommissionPlan {
   grace_ends_at: Date | null;
   backup: BackupCheck | null;
   dependents: { kind: string; object: string; depends_on: string; fix: string }[];
+  /** application writes to v1 seen while watching (null: not watched, e.g. not in cutover) */
+  v1_writes: V1Writes | null;
   would_drop: { triggers: string[]; tables: { table: string; rows: number }[]; views: string[]; functions: string[] };
   blockers: Blocker[];
 }
@@ -63,6 +72,7 @@ export async function planDecommission(ctx: Context, o: Omit<DecommissionOptions
     grace_ends_at: null,
     backup: null,
     dependents: [],
+    v1_writes: null,
     would_drop: { triggers: state.triggers.map((t) => `${t.trigger_name} ON public.${t.table_name}`), tables: [], views: [], functions: [] },
     blockers,
   };
@@ -115,6 +125,19 @@ export async function planDecommission(ctx: Context, o: Omit<DecommissionOptions
        where c.relkind in ('v', 'm') order by 1`).map((r) => r.name);
     plan.would_drop.functions = (await ctx.sql<{ name: string }[]>`
       select f as name from unnest(${SYNC_FUNCTIONS}::text[]) f where to_regprocedure(f) is not null`).map((r) => r.name);
+  }
+
+  if (state.phase === 'cutover' && !o.allowV1Writes) {
+    // Dropping a table an application still writes breaks it at once ("relation does not exist").
+    plan.v1_writes = await watchV1Writes(ctx, o.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
+    const n = plan.v1_writes.statements ?? 0;
+    if (n > 0) {
+      blockers.push({
+        check: 'v1_writes',
+        message: `The v1 tables are still being written: ${n} application write statement(s) in the last ${(plan.v1_writes.window_ms / 1000).toFixed(1)} s, by ${describeWriters(plan.v1_writes)}; dropping them would make those writes fail.`,
+        fix: 'Move every application off v1 first (SELECT pid, application_name, query FROM pg_stat_activity names them), then decommission; or pass --allow-v1-writes to drop v1 anyway.',
+      });
+    }
   }
 
   if (!o.backup) {
@@ -172,7 +195,12 @@ export async function decommission(ctx: Context, o: DecommissionOptions): Promis
       );
     }
     await guardDrift(ctx.sql, ctx.options.allowDrift);
-    await runSyncAction(ctx, 'decommission', { 'sark_migration.grace_days': String(o.graceDays) });
+    // 109 watches for v1 writes itself (for psql users); this run has just watched, or was told not to.
+    await runSyncAction(ctx, 'decommission', {
+      'sark_migration.grace_days': String(o.graceDays),
+      'sark_migration.write_window': '0',
+      ...(o.allowV1Writes ? { 'sark_migration.allow_v1_writes': 'on' } : {}),
+    });
     return { ...plan, phase: (await readSyncState(ctx.sql)).phase, dropped: true };
   });
 }
