@@ -34,7 +34,7 @@ async function main() {
     .usage('$0 <command> [options]\n\nMigrates a SARK database from v1.x (mcp_servers/mcp_tools) to v2.0 (resources/capabilities).')
     .option('database-url', { type: 'string', describe: 'libpq URL; default DATABASE_URL, then PG* variables and ~/.pgpass' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable result on stdout (human text goes to stderr)' })
-    .option('lock-timeout', { type: 'string', default: '2s', describe: 'longest wait for a lock before a DDL statement backs off and retries' })
+    .option('lock-timeout', { type: 'string', default: '500ms', describe: 'longest wait for a lock before a statement backs off and retries (the application queues behind a waiting DDL statement at most this long)' })
     .option('statement-timeout', { type: 'string', default: '0', describe: 'upper bound for any single statement (0 = none)' })
     .option('allow-drift', { type: 'boolean', default: false, describe: 'apply even though applied SQL files were edited since' })
     .command(commands)

@@ -11,7 +11,7 @@ export const GlobalOptions = z.object({
   databaseUrl: z.string().optional(),
   json: z.boolean().default(false),
   /** How long any single statement may wait for a lock before giving up and retrying. */
-  lockTimeout: z.string().regex(/^\d+(ms|s|min)?$/, 'use a PostgreSQL duration such as 2s or 500ms').default('2s'),
+  lockTimeout: z.string().regex(/^\d+(ms|s|min)?$/, 'use a PostgreSQL duration such as 2s or 500ms').default('500ms'),
   /** Upper bound for long-running work ('0' = none), as PostgreSQL's statement_timeout. */
   statementTimeout: z.string().regex(/^\d+(ms|s|min|h)?$/, 'use a PostgreSQL duration such as 30min or 0').default('0'),
   allowDrift: z.boolean().default(false),

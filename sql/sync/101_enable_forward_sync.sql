@@ -13,12 +13,12 @@
 --           blocked; writers wait at most lock_timeout while this waits. Only taken when a trigger
 --           is missing. Taken by sark_migration.lock_tables (sql/tool/002): mcp_tools NOWAIT once
 --           mcp_servers is held, so an application transaction can never deadlock with this one.
---           lock_timeout is set to 2s here unless the session already has one; on "lock timeout"
+--           lock_timeout is set to 500ms here unless the session already has one; on "lock timeout"
 --           or "could not obtain lock" simply run the file again (sark-migrate retries with backoff).
 -- Runs:     in ONE transaction; idempotent (creates only missing triggers).
 --           psql -X -v ON_ERROR_STOP=1 -f sql/sync/101_enable_forward_sync.sql
 BEGIN;
-SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeout') = '0';
+SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
 
 DO $enable$
 DECLARE

@@ -7,11 +7,11 @@
 --           Records 'forward_disabled' in sark_migration.sync_log.
 -- Requires: sql/sync 001 .. 004 installed.
 -- Locks:    ACCESS EXCLUSIVE on mcp_servers and mcp_tools (DROP TRIGGER) for an instant, under
---           lock_timeout (2s here unless the session has one): re-run on "lock timeout".
+--           lock_timeout (500ms here unless the session has one): re-run on "lock timeout".
 -- Runs:     in ONE transaction; idempotent (drops only what exists).
 --           psql -X -v ON_ERROR_STOP=1 -f sql/sync/102_disable_forward_sync.sql
 BEGIN;
-SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeout') = '0';
+SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
 
 DO $disable$
 DECLARE

@@ -14,7 +14,7 @@
 --           trigger is missing; lock_timeout 2s unless the session has one: re-run on "lock timeout".
 -- Runs:     in ONE transaction; idempotent. psql -X -v ON_ERROR_STOP=1 -f sql/sync/103_enable_reverse_sync.sql
 BEGIN;
-SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeout') = '0';
+SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
 
 DO $cutover$
 DECLARE

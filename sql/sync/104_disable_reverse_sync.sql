@@ -7,10 +7,10 @@
 --           only). Records 'rollback' in sark_migration.sync_log.
 -- Requires: sql/sync 001 .. 004 installed.
 -- Locks:    ACCESS EXCLUSIVE on resources and capabilities (DROP TRIGGER) for an instant, under
---           lock_timeout (2s here unless the session has one): re-run on "lock timeout".
+--           lock_timeout (500ms here unless the session has one): re-run on "lock timeout".
 -- Runs:     in ONE transaction; idempotent. psql -X -v ON_ERROR_STOP=1 -f sql/sync/104_disable_reverse_sync.sql
 BEGIN;
-SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeout') = '0';
+SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
 
 DO $rollback$
 DECLARE

@@ -18,10 +18,10 @@
 --           Records 'decommissioned' in sark_migration.sync_log.
 -- Requires: sql/sync 001 .. 004 installed.
 -- Locks:    ACCESS EXCLUSIVE on mcp_servers, mcp_tools, resources, capabilities for the instant of
---           the drops, under lock_timeout (2s here unless the session has one): re-run on "lock timeout".
+--           the drops, under lock_timeout (500ms here unless the session has one): re-run on "lock timeout".
 -- Runs:     in ONE transaction (all or nothing). psql -X -v ON_ERROR_STOP=1 -f sql/sync/109_decommission_v1.sql
 BEGIN;
-SELECT set_config('lock_timeout', '2s', true) WHERE current_setting('lock_timeout') = '0';
+SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
 
 DO $decommission$
 DECLARE
