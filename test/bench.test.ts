@@ -21,16 +21,23 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
 
     expect(result.scale).toEqual({ servers: 60, tools_per_server: 10, tools: 600, cost_rows: 600 });
-    // Every load moved every row, whichever way it indexed them.
-    expect(result.loads.map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
+    // Every load moved every row, whichever way it indexed them (under the live application, the
+    // forward sync moved the rows it updated before the copy reached them).
+    expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
       ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
     );
+    // The live load: the same copy while an application writes v1; every statement went through.
+    expect(result.live.writer.statements).toBeGreaterThan(50);
+    expect(result.live.writer.errors).toBe(0);
+    expect(result.live.writer.max_ms).toBeGreaterThanOrEqual(result.live.writer.p99_ms);
+    expect(result.live.vs_quiet).toBeGreaterThan(0);
+    expect(result.ratios['live:A_vs_copy:A']).toBe(result.live.vs_quiet);
     expect(result.loads.find((l: any) => l.name === 'copy:A').merger.error).toBeUndefined();
     expect(result.loads.find((l: any) => l.name === 'lanes:A').description).toContain('in 3 lanes');
     expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:A_vs_lanes:A', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));

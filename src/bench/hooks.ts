@@ -2,7 +2,8 @@
  * The two phases `bench` borrows from other parts of the tool, behind one function each so the
  * bench never needs to know how they work:
  *
- *   copy     -> copyData(ctx, { batchSize, jobs }) of src/data/copy.ts (the real Phase 2 copy)
+ *   copy     -> the forward sync on (src/sync/sync.ts), then copyData(ctx, { batchSize, jobs }) of
+ *               src/data/copy.ts (the real Phase 2 copy)
  *   validate -> validate(ctx, 'full') of src/commands/validate.ts
  *
  * Until the mapping is installed by installDefinitions (sql/mapping), `prepareCopy` falls back to
@@ -14,6 +15,7 @@ import { copyData, type CopyOptions } from '../data/copy.ts';
 import { installDefinitions } from '../db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../db/sqlFiles.ts';
 import { log } from '../output.ts';
+import { prepareSyncForCopy } from '../sync/sync.ts';
 
 export interface CopyOutcome {
   engine: string;
@@ -32,8 +34,13 @@ export async function prepareCopy(ctx: Context): Promise<void> {
   }
 }
 
-/** The copy of Phase 2, exactly as `data --execute` runs it (without its run lock: bench owns the database). */
+/**
+ * The copy of Phase 2, exactly as `data --execute` runs it by default: the forward sync on first
+ * (so each batch locks the v1 rows it copies), then the copy (without the run lock: bench owns the
+ * database).
+ */
 export async function runCopy(ctx: Context, opts: CopyOptions = {}): Promise<CopyOutcome> {
+  await prepareSyncForCopy(ctx, true);
   const r = await copyData(ctx, opts);
   const written = (t: string) => {
     const x = r.tables.find((y) => y.table === t);

@@ -41,6 +41,8 @@ export interface BenchOptions {
   batchSize?: number;
   /** lanes of the copy loader (data --execute --jobs) */
   jobs: number;
+  /** statements/s of the application writing v1 during the live load */
+  writerRate: number;
   runs: number;
   build: BuildSettings;
 }
@@ -71,6 +73,8 @@ export interface BenchResult {
     copy_vs_lanes_floor: number | null;
     under_60s: boolean;
   };
+  /** the copy while an application writes v1 (live:A) next to the same copy alone (copy:A) */
+  live: { copy_seconds: number; quiet_seconds: number; vs_quiet: number | null; writer: LoadRun['writer'] } | null;
   recommended_index_builds: BuildResult[];
   validate: ValidateOutcome;
   benchmark: BenchmarkResult;
@@ -133,8 +137,8 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   const runs: LoadRun[] = [];
   for (const name of o.loads) {
     await resetV2(ctx);
-    const { result: run, cpu } = await step(`load ${name} (${describeLoad(name, o.jobs)})`, () =>
-      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, jobs: o.jobs, build: o.build })),
+    const { result: run, cpu } = await step(`load ${name} (${describeLoad(name, o.jobs, o.writerRate)})`, () =>
+      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, jobs: o.jobs, build: o.build, writerRate: o.writerRate })),
     );
     if (cpu) run.cpu = cpu;
     runs.push(run);
@@ -170,6 +174,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   const pairs: [string, LoadRun | undefined, LoadRun | undefined][] = [
     ['copy:A_vs_floor', by('copy:A'), by('insert:A')],
     ['copy:A_vs_lanes:A', by('copy:A'), by('lanes:A')],
+    ['live:A_vs_copy:A', by('live:A'), by('copy:A')],
     ['lanes:A_vs_insert:A', by('lanes:A'), by('insert:A')],
     ['copy:B_vs_insert:B', by('copy:B'), by('insert:B')],
     ['insert:B_vs_insert:A', by('insert:B'), by('insert:A')],
@@ -206,6 +211,9 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
       copy_vs_lanes_floor: final.name === 'copy:A' ? (ratio(final, by('lanes:A')) ?? null) : null,
       under_60s: pipelineSeconds < 60,
     },
+    live: by('live:A')
+      ? { copy_seconds: by('live:A')!.seconds, quiet_seconds: by('copy:A')?.seconds ?? 0, vs_quiet: ratio(by('live:A'), by('copy:A')) ?? null, writer: by('live:A')!.writer }
+      : null,
     recommended_index_builds: builds,
     validate,
     benchmark,

@@ -24,6 +24,12 @@ export function renderBench(r: BenchResult, file?: string): string {
     '  (CPU: server CPU seconds of the load; busiest: its busiest single process, the critical path on idle cores)',
     `  first loads: ${r.first_load_strategy.why}`,
     '',
+    ...(r.live
+      ? [
+          `  under a live application (${r.live.writer?.statements_per_second ?? '?'} statements/s on v1): copy ${sec(r.live.copy_seconds)} = ${r.live.vs_quiet ?? '-'} x the same copy alone; ` +
+            `the application's statements: p50 ${r.live.writer?.p50_ms} ms, p99 ${r.live.writer?.p99_ms} ms, max ${r.live.writer?.max_ms} ms, ${r.live.writer?.errors} errors`,
+        ]
+      : []),
     `  no-op re-run of data --execute: ${sec(r.noop_rerun.seconds)}, ${r.noop_rerun.written} rows written (${r.noop_rerun.touched} tuples with a newer xmin)`,
     `  pipeline (schema up + definitions + copy + ANALYZE + index builds + validate): ${sec(r.pipeline.seconds)}${r.pipeline.under_60s ? ' (< 60 s)' : ' (>= 60 s)'}; copy ${sec(r.pipeline.copy_seconds)} = ${r.pipeline.copy_vs_floor ?? '-'} x the floor${r.pipeline.copy_vs_lanes_floor !== null ? `, ${r.pipeline.copy_vs_lanes_floor} x the bare INSERT in as many lanes` : ''}`,
     '',

@@ -8,6 +8,8 @@
  *           lanes   the same bare INSERT … SELECT split into --jobs key ranges, one session
  *                   each, side by side: the floor at the copy's parallelism
  *           copy    the real Phase 2 copy (copyData, as `data --execute` runs it, in --jobs lanes)
+ *           live    the same copy while an application updates v1 rows at --writer-rate statements/s
+ *                   (src/bench/appWriter.ts): its latencies are what the copy makes users wait
  *
  *   index   A       every index of sql/optimize/indexes in place before the load (created on the
  *                   empty tables), the GIN pending lists merged beside the load: by the other
@@ -28,12 +30,13 @@ import type { BuildResult, BuildSettings } from '../optimize/indexes.ts';
 import { ensureIndexes } from '../optimize/indexes.ts';
 import { buildSecondaryIndexes, dropSecondaryIndexes, loadWithIndexesInPlace, loadedTableIndexes, type MergerStats } from '../optimize/load.ts';
 import type { CpuUsage } from './cpu.ts';
+import { startV1Writer, writerSummary } from './appWriter.ts';
 import { runCopy } from './hooks.ts';
 
-export const LOADS = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:A', 'copy:A0', 'copy:B'] as const;
+export const LOADS = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A', 'copy:A0', 'copy:B'] as const;
 export type LoadName = (typeof LOADS)[number];
-export const DEFAULT_LOADS: LoadName[] = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:A'];
-type Loader = 'insert' | 'lanes' | 'copy';
+export const DEFAULT_LOADS: LoadName[] = ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A'];
+type Loader = 'insert' | 'lanes' | 'copy' | 'live';
 
 export interface LoadRun {
   name: LoadName;
@@ -49,6 +52,8 @@ export interface LoadRun {
   cpu?: CpuUsage;
   merger?: MergerStats;
   builds?: BuildResult[];
+  /** live: the application writer's statements and latencies during the load */
+  writer?: ReturnType<typeof writerSummary>;
 }
 
 const INDEXING = { A: 'indexes in place, GIN merged beside', A0: 'indexes in place', B: 'indexes dropped, built after, concurrently' } as const;
@@ -56,10 +61,10 @@ const INDEXING = { A: 'indexes in place, GIN merged beside', A0: 'indexes in pla
 /** Lanes the load runs in: the bare INSERT one, the others --jobs. */
 const lanesOf = (loader: Loader, jobs: number) => (loader === 'insert' ? 1 : jobs);
 
-export const describeLoad = (name: LoadName, jobs: number) => {
+export const describeLoad = (name: LoadName, jobs: number, writerRate = 0) => {
   const [loader, indexing] = name.split(':') as [Loader, keyof typeof INDEXING];
   const lanes = lanesOf(loader, jobs);
-  const what = { insert: 'bare INSERT … SELECT', lanes: 'bare INSERT … SELECT', copy: 'copy (copyData)' }[loader];
+  const what = { insert: 'bare INSERT … SELECT', lanes: 'bare INSERT … SELECT', copy: 'copy (copyData)', live: `copy (copyData), application writing v1 at ${writerRate}/s` }[loader];
   return `${what}${lanes > 1 ? ` in ${lanes} lanes` : ''}, ${INDEXING[indexing]}`;
 };
 
@@ -69,13 +74,26 @@ export async function resetV2(ctx: Context): Promise<void> {
   await ctx.sql`checkpoint`.catch((e) => log.debug(`checkpoint skipped: ${(e as Error).message}`));
 }
 
-export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings }): Promise<LoadRun> {
+export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
+  const [loader] = name.split(':') as [Loader];
+  if (loader !== 'live') return runLoadQuietly(ctx, name, opts);
+  // The application starts before the copy and stops after it, so every batch meets it.
+  // Updates only (single servers, three servers at once, tools), so every load copies the same rows.
+  const writer = startV1Writer({ ...ctx.conn, applicationName: 'sark-bench-application' }, { ratePerSecond: opts.writerRate, seed: 42, updatesOnly: true });
+  await new Promise((r) => setTimeout(r, 1000));
+  const run = await runLoadQuietly(ctx, name, opts).finally(() => writer.stop());
+  const summary = writerSummary(await writer.done);
+  log.info(`application writer during the copy: ${summary.statements} statements (${summary.errors} errors), p50 ${summary.p50_ms} ms, p99 ${summary.p99_ms} ms, max ${summary.max_ms} ms`);
+  return { ...run, writer: summary };
+}
+
+async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'B'];
   const lanes = lanesOf(loader, opts.jobs);
-  const load = () => (loader === 'copy' ? runCopy(ctx, opts) : insertAll(ctx, lanes));
+  const load = () => (loader === 'copy' || loader === 'live' ? runCopy(ctx, opts) : insertAll(ctx, lanes));
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const base = { name, description: describeLoad(name, opts.jobs) };
+  const base = { name, description: describeLoad(name, opts.jobs, opts.writerRate) };
   if (indexing === 'A') {
     // Exactly what `data --execute` does with empty tables (src/optimize/load.ts).
     const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, { lanes, build: opts.build });

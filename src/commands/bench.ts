@@ -25,6 +25,7 @@ const Options = z.object({
     .default(DEFAULT_LOADS.join(',')),
   batchSize: z.number().int().min(1).optional(),
   jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
+  writerRate: z.number().min(1).max(100_000).default(200),
   runs: z.number().int().min(1).max(10_000).default(50),
   maintenanceWorkMem: z.string().regex(/^\d+(kB|MB|GB)$/, 'use a size such as 512MB or 1GB').default('512MB'),
   parallelWorkers: z.number().int().min(0).max(64).default(2),
@@ -42,6 +43,7 @@ export const benchCommand = defineCommand({
       .option('loads', { type: 'string', default: DEFAULT_LOADS.join(','), describe: `loads to time, in order (${LOADS.join(', ')}); the last one is the pipeline's copy` })
       .option('batch-size', { type: 'number', describe: 'rows per copy transaction (passed to the copy)' })
       .option('jobs', { type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table of the copy (data --execute --jobs)' })
+      .option('writer-rate', { type: 'number', default: 200, describe: 'statements/s of the application writing v1 during the live:A load' })
       .option('runs', { type: 'number', default: 50, describe: 'runs per query pattern' })
       .option('maintenance-work-mem', { type: 'string', default: '512MB', describe: 'maintenance_work_mem of index builds' })
       .option('parallel-workers', { type: 'number', default: 2, describe: 'max_parallel_maintenance_workers of index builds' })
@@ -55,6 +57,7 @@ export const benchCommand = defineCommand({
       loads: o.loads.split(',') as LoadName[],
       batchSize: o.batchSize,
       jobs: o.jobs,
+      writerRate: o.writerRate,
       runs: o.runs,
       build: { maintenanceWorkMem: o.maintenanceWorkMem, parallelWorkers: o.parallelWorkers },
     });
