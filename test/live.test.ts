@@ -8,6 +8,7 @@
  * The longest waits are printed. (Correctness and bounded waits, not timing: bench measures speed.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { mergeStats, writerSummary } from '../src/bench/appWriter.ts';
 import { executeData } from '../src/commands/data.ts';
 import { seed } from '../src/commands/seed.ts';
 import { validate } from '../src/commands/validate.ts';
@@ -66,13 +67,10 @@ function startBatchChaser(d: TestDatabase): Writer {
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 function report(what: string, ...stats: WriterStats[]) {
-  const all = stats.flatMap((s) => s.latenciesMs);
-  const max = Math.max(...stats.map((s) => s.maxLatencyMs));
-  const kind = stats.find((s) => s.maxLatencyMs === max)?.maxLatencyKind;
-  console.info(`${what}: ${all.length} writer statements, p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, longest wait ${max.toFixed(0)} ms (${kind})`);
-  return max;
+  const w = writerSummary(mergeStats(stats));
+  console.info(`${what}: ${w.statements} writer statements, p50 ${w.p50_ms} ms, p99 ${w.p99_ms} ms, longest wait ${w.max_ms} ms (${w.slowest})`);
+  return w.max_ms;
 }
 
 async function expectV1EqualsV2(ctx: Context) {

@@ -381,14 +381,18 @@ BEGIN
   IF lock_source AND batch_size IS NULL THEN
     EXECUTE format('LOCK TABLE %s IN SHARE MODE', source);
   END IF;
-  -- The batch's keys. Built for the bounds it has (EXECUTE plans it with their values): a cached
-  -- plan for "(after IS NULL OR id > after)" could not start the index scan at "after", and would
-  -- read the lane from its beginning in every batch.
+  -- The batch's keys, and one more: if it exists, the range is not done. Built for the bounds it
+  -- has (EXECUTE plans it with their values): a cached plan for "(after IS NULL OR id > after)"
+  -- cannot start the index scan at "after" and reads the lane from its beginning in every batch.
   EXECUTE format('SELECT ARRAY(SELECT id FROM %s WHERE true%s%s ORDER BY id LIMIT $3%s)', source,
                  CASE WHEN after IS NOT NULL THEN ' AND id > $1' END,
                  CASE WHEN range_end IS NOT NULL THEN ' AND id <= $2' END,
                  CASE WHEN lock_source AND batch_size IS NOT NULL THEN ' FOR SHARE NOWAIT' END)
-     INTO ids USING after, range_end, batch_size;
+     INTO ids USING after, range_end, batch_size + 1;
+  done := batch_size IS NULL OR cardinality(ids) <= batch_size;
+  IF NOT done THEN
+    ids := ids[1:batch_size];
+  END IF;
 
   IF cardinality(ids) = 0 THEN                                -- nothing in (after, range_end]
     RETURN QUERY SELECT after, true, 0::bigint, 0::bigint, 0::bigint, 0::bigint;
@@ -398,12 +402,8 @@ BEGIN
 
   IF target = 'resources' THEN
     SELECT * INTO w FROM sark_migration.write_resources(ids);
-    done := NOT EXISTS (SELECT 1 FROM public.mcp_servers s
-                         WHERE s.id > last_key AND (range_end IS NULL OR s.id <= range_end));
   ELSE
     SELECT * INTO w FROM sark_migration.write_capabilities(ids);
-    done := NOT EXISTS (SELECT 1 FROM public.mcp_tools t
-                         WHERE t.id > last_key AND (range_end IS NULL OR t.id <= range_end));
   END IF;
   inserted := w.inserted; updated := w.updated; unchanged := w.unchanged; captured := w.captured;
 

@@ -313,7 +313,8 @@ BEGIN
   )
   SELECT count(*) INTO deleted FROM del;
 
-  -- What v1 cannot hold, by rule. The first rule that applies is the reason.
+  -- What v1 cannot hold, by rule. The first rule that applies is the reason. (Rule 3 is not "did
+  -- the migration write it" (is_migrated): a "_v1" key of another shape has no place in v1.)
   INSERT INTO sark_migration.reverse_unrepresentable (target_table, id, reason, detail, row_image)
   SELECT 'resources', r.id, why.reason, why.detail, to_jsonb(r)
   FROM public.resources r

@@ -214,6 +214,27 @@ export function percentile(latenciesMs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
 }
 
+/** Several writers (sessions) of one application, as one. */
+export function mergeStats(all: WriterStats[]): WriterStats {
+  const slowest = all.reduce((a, b) => (b.maxLatencyMs > a.maxLatencyMs ? b : a));
+  const startedAt = Math.min(...all.map((s) => s.startedAt));
+  const stoppedAt = Math.max(...all.map((s) => s.stoppedAt));
+  const ops = all.reduce((n, s) => n + s.ops, 0);
+  const byKind: Record<string, number> = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.byKind)) byKind[k] = (byKind[k] ?? 0) + v;
+  return {
+    ops,
+    byKind,
+    errors: all.flatMap((s) => s.errors),
+    maxLatencyMs: slowest.maxLatencyMs,
+    maxLatencyKind: slowest.maxLatencyKind,
+    throughput: ops / Math.max(0.001, (stoppedAt - startedAt) / 1000),
+    latenciesMs: all.flatMap((s) => s.latenciesMs),
+    startedAt,
+    stoppedAt,
+  };
+}
+
 /** What bench reports of a writer: statements, errors, and its latency distribution. */
 export function writerSummary(s: WriterStats) {
   return {

@@ -19,6 +19,7 @@ import { GlobalOptions, openContext } from '../../src/context.ts';
 import { createDatabase, dropDatabase, startThrowawayServer } from '../../src/db/throwaway.ts';
 import { formatDuration, output } from '../../src/output.ts';
 import { schemaUp } from '../../src/schema/migrate.ts';
+import { writerSummary } from '../../src/bench/appWriter.ts';
 import { differences, ensureMapping, startV1Writer, type WriterStats } from '../support/writer.ts';
 
 const { values: args } = parseArgs({
@@ -36,12 +37,10 @@ output.quiet = !process.env.SARK_DEBUG;
 const say = (m: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
+const latencySummary = (s: WriterStats) => {
+  const w = writerSummary(s);
+  return `${w.statements} statements, ${w.errors} errors, p50 ${w.p50_ms} ms, p99 ${w.p99_ms} ms, max ${w.max_ms} ms (${w.slowest})`;
 };
-export const latencySummary = (s: WriterStats) =>
-  `${s.ops} statements, ${s.errors.length} errors, p50 ${pct(s.latenciesMs, 50).toFixed(1)} ms, p99 ${pct(s.latenciesMs, 99).toFixed(1)} ms, max ${s.maxLatencyMs.toFixed(0)} ms (${s.maxLatencyKind})`;
 
 async function main() {
   const servers = Number(args.servers);
