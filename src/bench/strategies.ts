@@ -70,7 +70,13 @@ export const describeLoad = (name: LoadName, jobs: number, writerRate = 0) => {
 
 /** Empties the v2 tables and flushes dirty buffers, so each load starts from the same state. */
 export async function resetV2(ctx: Context): Promise<void> {
-  await ctx.sql`truncate public.capabilities, public.resources`;
+  // Bench owns this database: wait for autovacuum, which a load of a million rows sets off, rather
+  // than give up after the session's lock_timeout (PostgreSQL cancels autovacuum for a waiter
+  // only after deadlock_timeout, 1 s).
+  await ctx.sql.begin(async (tx) => {
+    await tx`set local lock_timeout = '5min'`;
+    await tx`truncate public.capabilities, public.resources`;
+  });
   await ctx.sql`checkpoint`.catch((e) => log.debug(`checkpoint skipped: ${(e as Error).message}`));
 }
 

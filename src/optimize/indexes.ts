@@ -115,7 +115,7 @@ export async function ensureIndex(maint: Sql, def: IndexDefinition): Promise<Bui
       await dropIfInvalid(maint, def.name).catch((d) => log.warn(`could not drop the INVALID leftover of ${def.name}: ${String(d)}`));
       throw e;
     }
-  });
+  }, undefined, { sql: maint, tables: [def.table] });
   const after = await indexState(maint, def.name);
   if (!after.exists || !after.valid) {
     await dropIfInvalid(maint, def.name).catch(() => {});

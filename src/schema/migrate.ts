@@ -155,9 +155,12 @@ async function migrate(ctx: Context, direction: 'up' | 'down', target: string): 
     } finally {
       await client.end().catch(() => {});
     }
-  });
+  }, undefined, { sql: ctx.sql, tables: MIGRATED_TABLES });
   return done;
 }
+
+/** The existing tables 006/007 alter or reference (the v2 tables, for schema down). */
+const MIGRATED_TABLES = ['public.audit_events', 'public.resources', 'public.capabilities', 'public.cost_tracking', 'public.federation_nodes', 'public.principal_budgets'];
 
 function runnerBase() {
   return {

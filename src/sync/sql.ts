@@ -48,6 +48,9 @@ export async function installSyncDefinitions(sql: Sql): Promise<boolean> {
   return true;
 }
 
+/** The tables the sync's action files lock (briefly, for their DDL). */
+const SYNCED_TABLES = ['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities'];
+
 /**
  * Runs one action file on a dedicated connection, with session settings (`sark_migration.*`
  * parameters the file reads) set for the run only. The file's own transaction (BEGIN ... COMMIT)
@@ -69,7 +72,7 @@ export async function runSyncAction(ctx: Context, action: SyncAction, settings: 
       for (const name of Object.keys(settings)) await conn`select set_config(${name}, '', false)`.catch(() => {});
       conn.release();
     }
-  });
+  }, undefined, { sql: ctx.sql, tables: SYNCED_TABLES });
 }
 
 /**
