@@ -163,12 +163,22 @@ COMMENT ON COLUMN audit_events.actual_cost IS 'v2: actual cost of the audited ca
 -- ---------------------------------------------------------------------------
 -- IF NOT EXISTS because the revert cannot remove them: after a down/up round
 -- trip they are already there. They cannot be used in this same transaction,
--- and nothing here does.
-ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS 'cross_org_request';
-ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS 'cross_org_authorization';
-ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS 'cost_limit_exceeded';
-ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS 'federation_node_trusted';
-ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS 'federation_node_revoked';
+-- and nothing here does. In the case the type's labels already have: a database
+-- built by SARK's models has 'SERVER_REGISTERED' ... (the Python member names,
+-- which its application writes), so it gets 'CROSS_ORG_REQUEST' ...
+DO $labels$
+DECLARE
+  upper_case boolean := (SELECT bool_and(e.enumlabel = upper(e.enumlabel)) FROM pg_enum e
+                          WHERE e.enumtypid = 'auditeventtype'::regtype);
+  v text;
+BEGIN
+  FOREACH v IN ARRAY ARRAY['cross_org_request', 'cross_org_authorization', 'cost_limit_exceeded',
+                           'federation_node_trusted', 'federation_node_revoked'] LOOP
+    EXECUTE format('ALTER TYPE auditeventtype ADD VALUE IF NOT EXISTS %L',
+                   CASE WHEN upper_case THEN upper(v) ELSE v END);
+  END LOOP;
+END
+$labels$;
 
 -- ---------------------------------------------------------------------------
 -- mv_daily_cost_summary

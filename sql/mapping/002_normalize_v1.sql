@@ -87,6 +87,45 @@ COMMENT ON COLUMN sark_migration.v1_columns.column_type IS 'declared type, e.g. 
 COMMENT ON COLUMN sark_migration.v1_columns.type_oid IS 'type, for comparisons (json vs jsonb)';
 COMMENT ON COLUMN sark_migration.v1_columns.not_null IS 'NOT NULL constraint present';
 
+-- Enum labels. An Alembic-built v1 database has lower-case labels ('http', 'medium'); one built
+-- by SARK's models (create_all) has the Python member names ('HTTP', 'MEDIUM'), and its
+-- application writes those. v2 always holds the lower-case value (the mapping folds case, 003);
+-- whatever goes back into v1 (the inverse mapping 005, the reverse sync) uses the label of the
+-- v1 database itself, so a rollback restores v1 exactly. Labels of one type differ by more than
+-- case in practice; should two differ only by case, the lower-case one is the one written back.
+CREATE OR REPLACE FUNCTION sark_migration.v1_label(typ regtype, value text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+  SELECT e.enumlabel::text
+  FROM pg_catalog.pg_enum e
+  WHERE e.enumtypid = typ AND lower(e.enumlabel) = lower(value)
+  ORDER BY e.enumlabel = lower(e.enumlabel) DESC, e.enumsortorder
+  LIMIT 1
+$$;
+COMMENT ON FUNCTION sark_migration.v1_label(regtype, text) IS
+  'The label of enum type typ that stands for value in this database, whatever the case of either '
+  '(v1_label(''transporttype'', ''stdio'') is ''STDIO'' in a model-built database); NULL if none.';
+
+-- The same as an SQL expression for generated views and functions (005, sql/sync/003): a CASE over
+-- this database's labels, evaluated without a catalog lookup per row; expr itself where the labels
+-- are lower-case already.
+CREATE OR REPLACE FUNCTION sark_migration.v1_label_sql(typ regtype, expr text)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+  SELECT CASE WHEN bool_and(l.label = l.lower) THEN format('(%s)', expr)
+              ELSE format('CASE lower(%s) %s ELSE (%s) END', expr,
+                          string_agg(format('WHEN %L THEN %L', l.lower, l.label), ' ' ORDER BY l.lower), expr) END
+  FROM (SELECT DISTINCT ON (lower(e.enumlabel)) lower(e.enumlabel) AS lower, e.enumlabel::text AS label
+          FROM pg_catalog.pg_enum e
+         WHERE e.enumtypid = typ
+         ORDER BY lower(e.enumlabel), e.enumlabel = lower(e.enumlabel) DESC, e.enumsortorder) l
+$$;
+COMMENT ON FUNCTION sark_migration.v1_label_sql(regtype, text) IS
+  'SQL text mapping the (lower-case) text expression expr to the label of enum typ this database uses, '
+  'for generated code; v1_label() as an expression.';
+
 -- Which v1 variant this database is. One row.
 CREATE OR REPLACE VIEW sark_migration.v1_variant AS
 SELECT
@@ -122,18 +161,27 @@ SELECT
                               AND (a.column_name = e.column_name
                                    OR (e.column_name = 'parameters' AND a.column_name = 'parameters_schema')))
          ORDER BY e.table_name, e.ordinal)
-    AS missing_columns;
+    AS missing_columns,
+  (SELECT CASE WHEN bool_and(e.enumlabel = lower(e.enumlabel)) THEN 'lower'
+               WHEN bool_and(e.enumlabel = upper(e.enumlabel)) THEN 'upper'
+               ELSE 'mixed' END
+     FROM pg_catalog.pg_enum e
+    WHERE e.enumtypid IN (SELECT a.type_oid FROM sark_migration.v1_columns a
+                           JOIN pg_catalog.pg_type t ON t.oid = a.type_oid WHERE t.typtype = 'e'))
+    AS enum_labels;
 COMMENT ON VIEW sark_migration.v1_variant IS
   'The v1 schema variant found in this database (live): which tools parameter column, whether '
   'the invocation columns exist, which columns are json (not jsonb), the state of the '
-  'mcp_tools -> mcp_servers FK, v1 columns the mapping does not know (NOT migrated) and known '
-  'columns that are absent (exposed as NULL).';
+  'mcp_tools -> mcp_servers FK, v1 columns the mapping does not know (NOT migrated), known '
+  'columns that are absent (exposed as NULL), and the case of the enum labels.';
 COMMENT ON COLUMN sark_migration.v1_variant.tools_parameters_column IS 'parameters (application model) or parameters_schema (Alembic 001)';
 COMMENT ON COLUMN sark_migration.v1_variant.tools_has_invocation_columns IS 'mcp_tools has invocation_count and last_invoked';
 COMMENT ON COLUMN sark_migration.v1_variant.json_columns IS 'v1 columns of type json (not jsonb), as table.column';
 COMMENT ON COLUMN sark_migration.v1_variant.tools_server_fk IS 'mcp_tools -> mcp_servers foreign key: valid | not_valid | missing';
 COMMENT ON COLUMN sark_migration.v1_variant.unmapped_columns IS 'v1 columns the mapping does not know: NOT migrated (finding unmapped_v1_column)';
 COMMENT ON COLUMN sark_migration.v1_variant.missing_columns IS 'known v1 columns absent here: exposed as NULL';
+COMMENT ON COLUMN sark_migration.v1_variant.enum_labels IS
+  'labels of the v1 enum types: lower (Alembic-built: http, medium) | upper (model-built: HTTP, MEDIUM) | mixed';
 
 -- json -> jsonb for the values a plain cast cannot take (\u0000, lone surrogates, numbers out
 -- of numeric range): NULL instead of an error, so one bad row cannot abort a scan. Only called

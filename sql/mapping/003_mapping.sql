@@ -22,6 +22,9 @@
 --           never carries "source": it is moved under _v1.extra_metadata_collisions.)
 --           Timestamps inside metadata are UTC text, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"', whatever
 --           the session TimeZone (so re-runs compare equal and microseconds survive).
+--           Enum values (transport, status, sensitivity_level) are lower-case in v2 whatever the
+--           case of the v1 labels ('HTTP' in a model-built database): SARK's v2 code reads
+--           'http' | 'stdio' | 'sse'. The inverse mapping (005) writes the v1 labels back.
 -- Requires: 001, 002; the v2 tables are not referenced here.
 -- Runs:     in a transaction; idempotent (CREATE OR REPLACE).
 
@@ -152,18 +155,18 @@ CREATE OR REPLACE VIEW sark_migration.resource_map AS
 SELECT s.id::text                                                AS id,
        s.name                                                    AS name,
        'mcp'::varchar(50)                                        AS protocol,
-       CASE WHEN s.transport::text = 'stdio' THEN s.command ELSE s.endpoint END
+       CASE WHEN lower(s.transport::text) = 'stdio' THEN s.command ELSE s.endpoint END
                                                                  AS endpoint,
-       s.sensitivity_level::text                                 AS sensitivity_level,
+       lower(s.sensitivity_level::text)                          AS sensitivity_level,
        sark_migration.merge_extra(
          s.extra_metadata,
          jsonb_build_object(
-           'transport',         s.transport::text,
+           'transport',         lower(s.transport::text),
            'command',           s.command,
            'endpoint',          s.endpoint,
            'mcp_version',       s.mcp_version,
            'capabilities',      s.capabilities,
-           'status',            s.status::text,
+           'status',            lower(s.status::text),
            'health_endpoint',   s.health_endpoint,
            'last_health_check', sark_migration.utc_text(s.last_health_check),
            'owner_id',          s.owner_id::text,
@@ -178,7 +181,7 @@ SELECT s.id::text                                                AS id,
        s.updated_at                                              AS updated_at,
        s.id                                                      AS source_id
 FROM sark_migration.v1_servers s
-WHERE CASE WHEN s.transport::text = 'stdio' THEN s.command ELSE s.endpoint END IS NOT NULL
+WHERE CASE WHEN lower(s.transport::text) = 'stdio' THEN s.command ELSE s.endpoint END IS NOT NULL
   AND s.name IS NOT NULL
   AND s.sensitivity_level IS NOT NULL
   AND s.created_at IS NOT NULL
@@ -196,7 +199,7 @@ SELECT t.id::text                                                AS id,
        t.description::text                                       AS description,
        t.parameters                                              AS input_schema,
        '{}'::jsonb                                               AS output_schema,
-       t.sensitivity_level::text                                 AS sensitivity_level,
+       lower(t.sensitivity_level::text)                          AS sensitivity_level,
        sark_migration.merge_extra(
          t.extra_metadata,
          jsonb_build_object(

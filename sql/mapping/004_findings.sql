@@ -98,8 +98,8 @@ WHERE (strpos(x.%2$I::text, '\u') > 0 OR x.%2$I::text ~ '[eE][-+]?[0-9]{5}')
            v2a.atttypmod - 4 AS v2_len,
            CASE WHEN v1a.atttypmod > 4 THEN v1a.atttypmod - 4 END AS v1_len
     FROM (VALUES ('mcp_servers', 'name',     'resources',    'name',     'true'),
-                 ('mcp_servers', 'command',  'resources',    'endpoint', $$x.transport::text = 'stdio'$$),
-                 ('mcp_servers', 'endpoint', 'resources',    'endpoint', $$x.transport::text <> 'stdio'$$),
+                 ('mcp_servers', 'command',  'resources',    'endpoint', $$lower(x.transport::text) = 'stdio'$$),
+                 ('mcp_servers', 'endpoint', 'resources',    'endpoint', $$lower(x.transport::text) <> 'stdio'$$),
                  ('mcp_tools',   'name',     'capabilities', 'name',     'true'))
          AS m(v1_table, v1_column, v2_table, v2_column, condition)
     JOIN pg_catalog.pg_attribute v1a ON v1a.attrelid = to_regclass('public.' || m.v1_table)
@@ -143,13 +143,13 @@ SELECT 'no_endpoint'::text AS finding, 'error'::text AS severity, 'quarantine'::
               'resources.endpoint is NOT NULL, so there is nothing to migrate it to. Fix: set mcp_servers.%s of this server '
               '(or delete the server if it is unused), then run data --execute again.',
               s.id, left(s.name, 80), s.transport,
-              CASE WHEN s.transport::text = 'stdio' THEN 'command' ELSE 'endpoint' END) AS message
+              CASE WHEN lower(s.transport::text) = 'stdio' THEN 'command' ELSE 'endpoint' END) AS message
 FROM sark_migration.v1_servers s
 WHERE COALESCE(btrim(s.command, E' \t\r\n'), '') = ''
   AND COALESCE(btrim(s.endpoint, E' \t\r\n'), '') = ''
 UNION ALL
 SELECT 'endpoint_transport_mismatch', 'error', 'quarantine', 'mcp_servers', s.id,
-       CASE WHEN s.transport::text = 'stdio' THEN
+       CASE WHEN lower(s.transport::text) = 'stdio' THEN
          format('Server %s (%L) has transport stdio but no command, only the endpoint %L; a stdio '
                 'server''s v2 endpoint is its command, and the migration does not guess. Fix: set '
                 'mcp_servers.command, or set transport to http/sse if %L is the server''s URL.',
@@ -161,7 +161,7 @@ SELECT 'endpoint_transport_mismatch', 'error', 'quarantine', 'mcp_servers', s.id
                 s.id, left(s.name, 80), s.transport, left(s.command, 200), s.transport, left(s.command, 200))
        END
 FROM sark_migration.v1_servers s
-WHERE CASE WHEN s.transport::text = 'stdio'
+WHERE CASE WHEN lower(s.transport::text) = 'stdio'
            THEN COALESCE(btrim(s.command,  E' \t\r\n'), '') = '' AND COALESCE(btrim(s.endpoint, E' \t\r\n'), '') <> ''
            ELSE COALESCE(btrim(s.endpoint, E' \t\r\n'), '') = '' AND COALESCE(btrim(s.command,  E' \t\r\n'), '') <> ''
       END

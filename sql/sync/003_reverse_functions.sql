@@ -138,18 +138,21 @@ BEGIN
                     ELSE format($e$COALESCE(c.metadata ->> %L, %s)$e$, c.name, dflt) END
         END;
       END IF;
+      IF (SELECT typtype FROM pg_type WHERE oid = c.typid) = 'e' THEN
+        expr := sark_migration.v1_label_sql(c.typid, expr);   -- lower-case in v2, v1's own label here
+      END IF;
       native_sel := concat_ws(E',\n       ', native_sel, format('(%s)::%s AS %I', expr, c.type, c.name));
       out_cols := concat_ws(', ', out_cols, format('%I %s', c.name, c.type));
     END LOOP;
 
     IF t.kind = 'servers' THEN
-      SELECT format('%L::text[]', array_agg(e.enumlabel ORDER BY e.enumsortorder)) INTO labels
+      SELECT format('%L::text[]', array_agg(lower(e.enumlabel) ORDER BY e.enumsortorder)) INTO labels
         FROM pg_enum e
        WHERE e.enumtypid = (SELECT a.atttypid FROM pg_attribute a
                              WHERE a.attrelid = 'public.mcp_servers'::regclass AND a.attname = 'transport');
       native_sel := format(
         E'SELECT %s\nFROM %s\nCROSS JOIN LATERAL (SELECT CASE\n'
-        '    WHEN r.metadata ->> ''transport'' = ANY (%s) THEN r.metadata ->> ''transport''\n'
+        '    WHEN lower(r.metadata ->> ''transport'') = ANY (%s) THEN lower(r.metadata ->> ''transport'')\n'
         '    WHEN r.endpoint ~* ''^https?://.*/sse/?$'' AND ''sse'' = ANY (%s) THEN ''sse''\n'
         '    WHEN r.endpoint ~* ''^[a-z][a-z0-9+.-]*://'' THEN ''http''\n'
         '    ELSE ''stdio'' END AS transport) x\n'
@@ -328,14 +331,15 @@ BEGIN
        format('resources %s: the id is not a lower-case uuid; mcp_servers.id is a uuid.', r.id)),
       (3, r.metadata ? '_v1' AND r.metadata -> '_v1' ->> 'source' IS DISTINCT FROM 'mcp_servers', 'invalid_value',
        format('resources %s: metadata._v1.source is %L, not mcp_servers.', r.id, r.metadata -> '_v1' ->> 'source')),
-      (4, NOT r.sensitivity_level = ANY (enum_range(NULL::public.sensitivitylevel)::text[]), 'invalid_value',
+      (4, sark_migration.v1_label('public.sensitivitylevel', r.sensitivity_level) IS NULL, 'invalid_value',
        format('resources %s: sensitivity_level %L is not one of v1''s %s.', r.id, r.sensitivity_level,
               enum_range(NULL::public.sensitivitylevel))),
-      (5, COALESCE(NOT r.metadata ->> 'transport' = ANY (enum_range(NULL::public.transporttype)::text[]),
-                   sark_migration.is_migrated('resources', r.id, r.metadata)), 'invalid_value',
+      (5, CASE WHEN r.metadata ->> 'transport' IS NULL THEN sark_migration.is_migrated('resources', r.id, r.metadata)
+               ELSE sark_migration.v1_label('public.transporttype', r.metadata ->> 'transport') IS NULL END, 'invalid_value',
        format('resources %s: metadata.transport %L is not one of v1''s %s.', r.id, r.metadata ->> 'transport',
               enum_range(NULL::public.transporttype))),
-      (6, NOT r.metadata ->> 'status' = ANY (enum_range(NULL::public.serverstatus)::text[]), 'invalid_value',
+      (6, r.metadata ->> 'status' IS NOT NULL
+          AND sark_migration.v1_label('public.serverstatus', r.metadata ->> 'status') IS NULL, 'invalid_value',
        format('resources %s: metadata.status %L is not one of v1''s %s.', r.id, r.metadata ->> 'status',
               enum_range(NULL::public.serverstatus)))
     ) AS v(ord, hit, reason, detail)
@@ -432,7 +436,7 @@ BEGIN
        format('capabilities %s: metadata._v1.source is %L, not mcp_tools.', c.id, c.metadata -> '_v1' ->> 'source')),
       (4, c.output_schema IS DISTINCT FROM '{}'::jsonb, 'output_schema_not_empty',
        format('capabilities %s: output_schema is set; mcp_tools has no column for it.', c.id)),
-      (5, NOT c.sensitivity_level = ANY (enum_range(NULL::public.sensitivitylevel)::text[]), 'invalid_value',
+      (5, sark_migration.v1_label('public.sensitivitylevel', c.sensitivity_level) IS NULL, 'invalid_value',
        format('capabilities %s: sensitivity_level %L is not one of v1''s %s.', c.id, c.sensitivity_level,
               enum_range(NULL::public.sensitivitylevel))),
       (6, CASE WHEN c.resource_id ~ uuid_re

@@ -133,9 +133,14 @@ async function v1Columns(sql: Sql) {
       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relname in ('mcp_servers', 'mcp_tools') and a.attnum > 0 and not a.attisdropped`;
   const type = (t: string, c: string) => rows.find((r) => r.table_name === t && r.column_name === c)?.type;
+  // An application writes the labels its database has: 'http' (Alembic-built) or 'HTTP' (model-built).
+  const labels = await sql<{ typname: string; label: string }[]>`
+    select t.typname::text, e.enumlabel::text as label from pg_enum e join pg_type t on t.oid = e.enumtypid
+     where t.typname in ('transporttype', 'sensitivitylevel', 'serverstatus')`;
   return {
     json: (t: string, c: string) => type(t, c) ?? 'jsonb',
     parameters: type('mcp_tools', 'parameters') ? 'parameters' : 'parameters_schema',
+    label: (typname: string, value: string) => labels.find((l) => l.typname === typname && l.label.toLowerCase() === value)?.label ?? value,
   };
 }
 
@@ -171,15 +176,16 @@ export function startV1Writer(conn: ConnectionSettings, o: WriterOptions = {}): 
           run: (q) => q`
             with s as (
               insert into mcp_servers (id, name, transport, endpoint, mcp_version, capabilities, sensitivity_level, status, tags, extra_metadata, created_at, updated_at)
-              values (${id}, ${`writer server ${n}`}, 'http', ${`https://writer-${n}.example.com/mcp`}, '2025-06-18',
-                      '["tools"]'::text::${q.unsafe(cols.json('mcp_servers', 'capabilities'))}, 'medium', 'active',
+              values (${id}, ${`writer server ${n}`}, ${cols.label('transporttype', 'http')}, ${`https://writer-${n}.example.com/mcp`}, '2025-06-18',
+                      '["tools"]'::text::${q.unsafe(cols.json('mcp_servers', 'capabilities'))},
+                      ${cols.label('sensitivitylevel', 'medium')}, ${cols.label('serverstatus', 'active')},
                       '[]'::text::${q.unsafe(cols.json('mcp_servers', 'tags'))},
                       ${JSON.stringify({ writer_op: n })}::text::${q.unsafe(cols.json('mcp_servers', 'extra_metadata'))},
                       clock_timestamp(), clock_timestamp())
               returning id)
             insert into mcp_tools (id, server_id, name, description, ${q.unsafe(cols.parameters)}, sensitivity_level, requires_approval, extra_metadata, created_at, updated_at)
             select t.id, s.id, 'tool ' || t.k, 'a writer tool', '{"type":"object"}'::text::${q.unsafe(cols.json('mcp_tools', cols.parameters))},
-                   'low', false, '{}'::text::${q.unsafe(cols.json('mcp_tools', 'extra_metadata'))}, clock_timestamp(), clock_timestamp()
+                   ${cols.label('sensitivitylevel', 'low')}, false, '{}'::text::${q.unsafe(cols.json('mcp_tools', 'extra_metadata'))}, clock_timestamp(), clock_timestamp()
               from s, unnest(${toolIds}::uuid[]) with ordinality as t(id, k)`,
         };
       }
