@@ -5,6 +5,8 @@
 --             Alembic revision 001     mcp_tools.parameters_schema, jsonb columns
 --             SQLAlchemy create_all()  mcp_tools.parameters (+ invocation_count, last_invoked),
 --                                      json columns
+--           the case of the v1 enum labels: 'lower' (Alembic: 'http', 'medium') or 'upper' (the
+--           models: 'HTTP', 'MEDIUM'; v2 gets the lower-case value, v1 keeps its labels),
 --           and the state of the mcp_tools.server_id foreign key: 'valid', 'not_valid' (added
 --           NOT VALID and never validated: existing tools may point at missing servers) or
 --           'missing'. The migration handles every combination; the last two mean orphan tools
@@ -48,4 +50,11 @@ SELECT to_regclass('public.mcp_servers') IS NOT NULL AS mcp_servers_present,
             WHEN NOT EXISTS (SELECT 1 FROM fk) THEN 'missing'
             WHEN (SELECT convalidated FROM fk) THEN 'valid'
             ELSE 'not_valid' END                     AS tools_server_fk,
-       (SELECT name FROM fk)                         AS tools_server_fk_name;
+       (SELECT name FROM fk)                         AS tools_server_fk_name,
+       (SELECT CASE WHEN bool_and(e.enumlabel = lower(e.enumlabel)) THEN 'lower'
+                    WHEN bool_and(e.enumlabel = upper(e.enumlabel)) THEN 'upper'
+                    ELSE 'mixed' END
+          FROM pg_catalog.pg_enum e
+         WHERE e.enumtypid IN (SELECT c.atttypid FROM cols c
+                                 JOIN pg_catalog.pg_type t ON t.oid = c.atttypid WHERE t.typtype = 'e'))
+                                                     AS enum_labels;

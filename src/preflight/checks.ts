@@ -240,10 +240,15 @@ export function driftChecks(drift: Drift[] | null, variant: VariantRow, allowDri
         ? 'the Alembic-001 variant (mcp_tools.parameters_schema)'
         : 'an unknown variant (mcp_tools has neither parameters nor parameters_schema)';
   const json = variant.json_columns.length ? `json (not jsonb) columns ${variant.json_columns.join(', ')}` : 'jsonb columns throughout';
+  const labels = {
+    lower: 'lower-case enum labels (built by Alembic)',
+    upper: "upper-case enum labels ('HTTP', 'MEDIUM': built by SARK's models; v2 gets lower case, v1 keeps its labels)",
+    mixed: 'enum labels of mixed case (lower case in v2; written back to v1 in the case each label has)',
+  }[variant.enum_labels ?? 'lower'];
   checks.push({
     name: 'drift.v1_variant',
     severity: variant.tools_parameters_column === null || variant.tools_has_both_parameter_columns ? 'warning' : 'info',
-    message: `The v1 schema is ${shape}, with ${json}${variant.tools_has_both_parameter_columns ? '; mcp_tools has BOTH parameters and parameters_schema, and only parameters is migrated' : ''}.`,
+    message: `The v1 schema is ${shape}, with ${json} and ${labels}${variant.tools_has_both_parameter_columns ? '; mcp_tools has BOTH parameters and parameters_schema, and only parameters is migrated' : ''}.`,
     ...(variant.tools_parameters_column === null
       ? { fix: 'Check that this is a SARK v1 database; the tools\' JSON Schema column migrates as NULL otherwise.' }
       : variant.tools_has_both_parameter_columns

@@ -100,6 +100,8 @@ export interface VariantRow {
   jsonb_columns: string[];
   tools_server_fk: 'valid' | 'not_valid' | 'missing' | null;
   tools_server_fk_name: string | null;
+  /** lower: Alembic-built labels ('http'); upper: model-built ('HTTP') */
+  enum_labels: 'lower' | 'upper' | 'mixed' | null;
 }
 
 export interface CountsRow {
