@@ -165,6 +165,10 @@ describe('dirty data: every class migrates losslessly or is quarantined with its
     expect(reasonOf('dirty-no_endpoint-').size).toBeGreaterThan(0);
     expect([...reasonOf('dirty-wrong_endpoint-')].join()).toMatch(/endpoint_transport_mismatch/);
     expect([...reasonOf('dirty-orphan_tool-')].join()).toMatch(/orphan_tool/);
+    // SARK's CapabilitySchema rejects a non-object input_schema: such a tool is held back, not copied.
+    expect([...reasonOf('dirty-tool_parameters_not_object-')].join()).toMatch(/parameters_not_object/);
+    const [arrays] = await db.sql<{ n: number }[]>`select count(*)::int as n from capabilities where jsonb_typeof(input_schema) <> 'object'`;
+    expect(arrays!.n).toBe(0);
     expect([...reasonOf('dirty-no_endpoint-1-tool')].join() + [...reasonOf('dirty-no_endpoint-')].join()).toMatch(/server_quarantined|no_endpoint/);
     // Nothing vanished: every v1 row is either in v2 or in quarantine.
     const [accounted] = await db.sql<{ missing: number }[]>`
@@ -199,6 +203,8 @@ describe('dirty data: every class migrates losslessly or is quarantined with its
     // Fix the v1 rows, re-run: the quarantine empties and the rows arrive.
     await db.sql`update mcp_servers set endpoint = 'https://fixed.example/mcp', command = null, transport = 'http' where name like 'dirty-no_endpoint-%' or name like 'dirty-wrong_endpoint-%' or name like 'dirty-blank_endpoint-%'`;
     await db.sql`delete from mcp_tools where name like 'dirty-orphan_tool-%'`;
+    await db.sql.unsafe(`update mcp_tools set parameters_schema = jsonb_build_object('type', 'object', 'x-args', parameters_schema)
+                          where jsonb_typeof(parameters_schema) <> 'object'`);
     const fixed = await executeData(ctx, { sync: false });
     expect(fixed.quarantined).toBe(0);
     expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });

@@ -73,8 +73,8 @@ describe('a clean migration', () => {
       'schema.ledgers', 'data.server_count', 'data.tool_count', 'data.quarantined_servers', 'data.quarantined_tools',
       'relationships.orphaned_capabilities', 'relationships.capability_resource_matches_v1', 'relationships.cost_tracking_references',
       'fidelity.resources', 'fidelity.capabilities', 'fidelity.servers_roundtrip', 'fidelity.tools_roundtrip', 'fidelity.v1_source_gone',
-      'rules.sensitivity_levels', 'rules.protocols', 'rules.names', 'rules.endpoints', 'rules.metadata_objects', 'rules.core_metadata_keys',
-      'health.table_sizes', 'health.mv_daily_cost_summary', 'health.invalid_indexes', 'health.statistics',
+      'rules.sensitivity_levels', 'rules.protocols', 'rules.names', 'rules.endpoints', 'rules.metadata_objects', 'rules.capability_schemas',
+      'rules.core_metadata_keys', 'health.table_sizes', 'health.mv_daily_cost_summary', 'health.invalid_indexes', 'health.statistics',
     ]) {
       expect(names).toContain(name);
     }
@@ -392,6 +392,25 @@ describe('business rules', () => {
     });
     expect(check(report, 'rules.endpoints').details).toMatchObject({ resources: 1, rows: [{ id: 'native-2' }] });
     expect(resource_id).toBeTruthy();
+  });
+
+  it('a capability SARK\'s CapabilitySchema would reject (an array input_schema) fails rules.capability_schemas', async () => {
+    const d = await cloneClean();
+    const { resource_id, capability_id } = await someMigrated(d);
+    await d.sql`insert into capabilities (id, resource_id, name, input_schema) values ('native-cap', ${resource_id}, 'listed args', '["a", "b"]')`;
+    await d.sql`update capabilities set output_schema = 'null' where id = ${capability_id}`;
+    const report = await validate(await d.context(), 'data');
+    expect(check(report, 'rules.capability_schemas')).toMatchObject({
+      passed: false,
+      severity: 'error',
+      details: {
+        capabilities: 2,
+        rows: expect.arrayContaining([
+          { table: 'capabilities', id: 'native-cap', input_schema: 'array', output_schema: 'object' },
+          { table: 'capabilities', id: capability_id, input_schema: 'object', output_schema: 'null' },
+        ]),
+      },
+    });
   });
 
   it('a migrated row without a core metadata key fails rules.core_metadata_keys, naming the key', async () => {

@@ -233,6 +233,15 @@ WHERE t.name IS NULL OR t.sensitivity_level IS NULL
        AND NOT EXISTS (SELECT 1 FROM sark_migration.findings_variant fv
                         WHERE fv.finding = 'json_not_convertible' AND fv.source_id = t.id))
 UNION ALL
+-- v2's capabilities.input_schema must be an object: SARK's CapabilitySchema rejects anything else.
+SELECT 'parameters_not_object', 'error', 'quarantine', 'mcp_tools', t.id,
+       format('Tool %s (%L): parameters is a JSON %s, not a JSON Schema object, and SARK''s v2 code accepts '
+              'only an object as capabilities.input_schema (its CapabilitySchema rejects the row). Fix: make '
+              'it an object in v1 (an array of argument names becomes {"type": "object", "properties": '
+              '{...}}), then run data --execute again.', t.id, left(t.name, 80), jsonb_typeof(t.parameters))
+FROM sark_migration.v1_tools t
+WHERE jsonb_typeof(t.parameters) <> 'object'
+UNION ALL
 SELECT f.* FROM sark_migration.findings_variant f WHERE f.source_table = 'mcp_tools';
 COMMENT ON VIEW sark_migration.findings_tools_quarantine IS
   'Findings that hold an mcp_tools row back from the copy (action = quarantine), including tools '
@@ -409,13 +418,7 @@ SELECT 'capabilities_not_array', 'warning', 'migrate', 'mcp_servers', s.id,
               'to fix.', s.id, left(s.name, 80), jsonb_typeof(s.capabilities))
 FROM sark_migration.v1_servers s
 WHERE jsonb_typeof(s.capabilities) <> 'array'
-UNION ALL
-SELECT 'parameters_not_object', 'warning', 'migrate', 'mcp_tools', t.id,
-       format('Tool %s (%L): parameters is a JSON %s, not a JSON Schema object; it migrates unchanged to '
-              'capabilities.input_schema, where v2 readers expecting a schema may trip. Make it an object '
-              'in v1 to fix.', t.id, left(t.name, 80), jsonb_typeof(t.parameters))
-FROM sark_migration.v1_tools t
-WHERE jsonb_typeof(t.parameters) <> 'object'
+
 UNION ALL
 SELECT * FROM sark_migration.findings_v2
 -- Information ------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 --             rules.names                no NULL or blank name                              (error)
 --             rules.endpoints            no blank resources.endpoint                        (error)
 --             rules.metadata_objects     metadata is a JSON object                          (error)
+--             rules.capability_schemas   input_schema and output_schema are JSON objects: SARK's
+--                                        CapabilitySchema rejects anything else             (error)
 --             rules.core_metadata_keys   every migrated row has all the core metadata keys the v2
 --                                        application reads at the top level (metadata->>'status')
 --                                                                                           (error)
@@ -37,6 +39,8 @@ SELECT sark_migration.validation_define_view(
                                OR c.sensitivity_level NOT IN ('low', 'medium', 'high', 'critical')) AS sensitivity,
            count(*) FILTER (WHERE c.name IS NULL OR btrim(c.name) = '') AS name,
            count(*) FILTER (WHERE jsonb_typeof(c.metadata) IS DISTINCT FROM 'object') AS metadata,
+           count(*) FILTER (WHERE jsonb_typeof(c.input_schema) IS DISTINCT FROM 'object'
+                               OR jsonb_typeof(c.output_schema) IS DISTINCT FROM 'object') AS schemas,
            count(*) FILTER (WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
                               AND NOT c.metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')) AS core
     FROM public.capabilities c
@@ -139,6 +143,26 @@ SELECT sark_migration.validation_define_view(
                 FROM public.capabilities c WHERE jsonb_typeof(c.metadata) IS DISTINCT FROM 'object' ORDER BY c.id LIMIT 20)) y)
            ELSE '[]'::jsonb END)
   FROM r, c
+  -- rules.capability_schemas ---------------------------------------------------------------------
+  UNION ALL
+  SELECT 'rules.capability_schemas', 'error',
+         c.schemas = 0,
+         CASE WHEN c.schemas = 0 THEN 'The input_schema and output_schema of every capabilities row are JSON objects.'
+         ELSE format('%s capabilities rows have an input_schema or output_schema that is not a JSON object (first ones '
+                     'in details.rows): SARK''s CapabilitySchema rejects them, so the v2 application cannot load '
+                     'them. A migrated one comes from a v1 tool whose parameters was not an object, which the copy '
+                     'holds in quarantine (parameters_not_object): fix the v1 row and run `sark-migrate data '
+                     '--execute`; correct native rows in v2.', c.schemas)
+         END,
+         jsonb_build_object('capabilities', c.schemas,
+           'rows', CASE WHEN c.schemas > 0 THEN (
+             SELECT jsonb_agg(jsonb_build_object('table', 'capabilities', 'id', x.id, 'input_schema', jsonb_typeof(x.input_schema),
+                                                 'output_schema', jsonb_typeof(x.output_schema)) ORDER BY x.id)
+             FROM (SELECT c.id, c.input_schema, c.output_schema FROM public.capabilities c
+                   WHERE jsonb_typeof(c.input_schema) IS DISTINCT FROM 'object'
+                      OR jsonb_typeof(c.output_schema) IS DISTINCT FROM 'object'
+                   ORDER BY c.id LIMIT 20) x) ELSE '[]'::jsonb END)
+  FROM c
   -- rules.core_metadata_keys ---------------------------------------------------------------------
   UNION ALL
   SELECT 'rules.core_metadata_keys', 'error',
