@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Context } from '../src/context.ts';
 import type { Sql } from '../src/db/connect.ts';
+import { validate } from '../src/commands/validate.ts';
 import { readSyncState } from '../src/sync/state.ts';
 import { syncCutover, syncRetry, syncRollback } from '../src/sync/sync.ts';
 import { applyFixture } from './support/alembic.ts';
@@ -174,6 +175,34 @@ describe.each(VARIANTS)('forward sync, $name', (variant) => {
     expect((await readSyncState(sql)).phase).toBe('syncing');
     expect(await differences(sql)).toMatchObject(NO_DIFFERENCES);
     await ctx.close();
+  });
+});
+
+describe('reverse sync and v1\'s updated_at', () => {
+  it('a v2 change to a migrated row moves v1\'s updated_at on, and v2 keeps the same time, so validate --full still passes', async () => {
+    const ctx = await setUp(VARIANTS[0], { servers: 10, tools: 2 });
+    const sql = db!.sql;
+    await syncCutover(ctx);
+    const [cap] = await sql<{ id: string; at: Date }[]>`
+      select c.id, t.updated_at as at from capabilities c join mcp_tools t on t.id::text = c.id where c.metadata ? '_v1' order by c.id limit 1`;
+    const [res] = await sql<{ id: string; at: Date }[]>`
+      select r.id, s.updated_at as at from resources r join mcp_servers s on s.id::text = r.id where r.metadata ? '_v1' order by r.id limit 1`;
+    // The v2 application changes a description and a name, and touches no timestamp.
+    await sql`update capabilities set description = 'clarified in v2' where id = ${cap!.id}`;
+    await sql`update resources set name = 'renamed in v2' where id = ${res!.id}`;
+    const [after] = await sql<{ tool_at: Date; tool_stamp: string; server_at: Date; resource_at: Date; stamp_text: string }[]>`
+      select (select updated_at from mcp_tools where id::text = ${cap!.id}) as tool_at,
+             (select metadata ->> 'updated_at' from capabilities where id = ${cap!.id}) as tool_stamp,
+             (select sark_migration.utc_text(updated_at) from mcp_tools where id::text = ${cap!.id}) as stamp_text,
+             (select updated_at from mcp_servers where id::text = ${res!.id}) as server_at,
+             (select updated_at from resources where id = ${res!.id}) as resource_at`;
+    expect(after!.tool_at.getTime()).toBeGreaterThan(cap!.at.getTime());
+    expect(after!.tool_stamp).toBe(after!.stamp_text);
+    expect(after!.server_at.getTime()).toBeGreaterThan(res!.at.getTime());
+    expect(after!.resource_at.getTime()).toBe(after!.server_at.getTime());
+    const full = await validate(ctx, 'full');
+    expect(full.issues.filter((i) => i.severity === 'error' || i.severity === 'critical')).toEqual([]);
+    expect(await differences(sql)).toMatchObject(NO_DIFFERENCES);
   });
 });
 

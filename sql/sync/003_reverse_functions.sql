@@ -57,6 +57,7 @@ DECLARE
   long_detail text;
   native_from text;
   extra_cte   text;
+  stamp_back  text;
 BEGIN
   IF to_regclass('public.mcp_servers') IS NULL OR to_regclass('public.mcp_tools') IS NULL
      OR to_regclass('public.resources') IS NULL OR to_regclass('public.capabilities') IS NULL
@@ -196,14 +197,17 @@ BEGIN
       ins_vals := concat_ws(', ', ins_vals,
                             CASE WHEN c.typid = 'json'::regtype THEN format('p.%I::json', c.name)
                                  ELSE format('p.%I', c.name) END);
-      IF c.actual <> 'id' THEN
+      IF c.actual = 'updated_at' THEN
+        -- Every change the reverse sync applies moves v1's updated_at on (v1 readers sort and sync
+        -- by it): the v2 row's own time when the v2 application moved it, else now. cmp_old and
+        -- cmp_new hold every other column at this point (updated_at is the last one).
         set_list := concat_ws(E',\n        ', set_list,
-          CASE WHEN t.kind = 'tools' AND c.actual = 'updated_at' THEN
-            -- a native capability carries no updated_at: a real change is stamped now()
-            format('%1$I = CASE WHEN (SELECT NOT (sark_migration.is_migrated(''capabilities'', x.id, x.metadata) OR x.metadata ? ''updated_at'') '
-                   'FROM public.capabilities x WHERE x.id = EXCLUDED.id::text) THEN now() ELSE EXCLUDED.%1$I END',
-                   c.actual)
-          ELSE format('%1$I = EXCLUDED.%1$I', c.actual) END);
+          format('%1$I = CASE WHEN (%2$s) IS DISTINCT FROM (%3$s) THEN greatest(EXCLUDED.%1$I, now()) ELSE EXCLUDED.%1$I END',
+                 c.actual, cmp_old, cmp_new));
+      ELSIF c.actual <> 'id' THEN
+        set_list := concat_ws(E',\n        ', set_list, format('%1$I = EXCLUDED.%1$I', c.actual));
+      END IF;
+      IF c.actual <> 'id' THEN
         cmp_old := concat_ws(', ', cmp_old, CASE WHEN c.typid = 'json'::regtype
                                                 THEN format('t.%I::jsonb', c.actual) ELSE format('t.%I', c.actual) END);
         cmp_new := concat_ws(', ', cmp_new, CASE WHEN c.typid = 'json'::regtype
@@ -234,6 +238,25 @@ inferred AS (
     SET value = EXCLUDED.value, reason = EXCLUDED.reason, recorded_at = clock_timestamp()
 )$x$, too_long);
     END IF;
+
+    -- v2 gets the time v1 got where the reverse sync moved it on, so both sides stay equal (the
+    -- fidelity checks compare them): resources.updated_at, or a migrated capability's
+    -- metadata.updated_at (a native capability keeps none; its v1 row keeps its own).
+    stamp_back := CASE t.kind
+      WHEN 'servers' THEN $x$,
+stamped AS (
+  UPDATE public.resources r SET updated_at = w.updated_at
+  FROM written w
+  WHERE r.id = w.id::text AND r.updated_at IS DISTINCT FROM w.updated_at
+)$x$
+      ELSE $x$,
+stamped AS (
+  UPDATE public.capabilities c
+     SET metadata = jsonb_set(c.metadata, '{updated_at}', to_jsonb(sark_migration.utc_text(w.updated_at)))
+  FROM written w
+  WHERE c.id = w.id::text AND c.metadata ? 'updated_at'
+    AND c.metadata ->> 'updated_at' IS DISTINCT FROM sark_migration.utc_text(w.updated_at)
+)$x$ END;
 
     EXECUTE format('DROP FUNCTION IF EXISTS sark_migration.%I(text[])', 'reverse_upsert_' || t.kind);
     EXECUTE format($fn$
@@ -268,14 +291,14 @@ written AS (
   ON CONFLICT (id) DO UPDATE
     SET %10$s
     WHERE (%11$s) IS DISTINCT FROM (%12$s)
-  RETURNING 1
-)
+  RETURNING t.id, t.updated_at
+)%13$s
 SELECT count(*) INTO written_rows FROM written;
 RETURN written_rows;
 END
 $body$$fn$,
       'reverse_upsert_' || t.kind, 'reverse_image_' || t.kind, t.v2_table, long_detail, too_long, extra_cte,
-      t.v1_table, ins_cols, ins_vals, set_list, cmp_old, cmp_new);
+      t.v1_table, ins_cols, ins_vals, set_list, cmp_old, cmp_new, stamp_back);
     EXECUTE format('COMMENT ON FUNCTION sark_migration.%I(text[]) IS %L', 'reverse_upsert_' || t.kind,
       format('Writes reverse_image_%s(ids) into public.%s (INSERT ... ON CONFLICT (id) DO UPDATE WHERE changed); '
              'rows with a value longer than its v1 column go to reverse_unrepresentable instead. Returns rows '
@@ -536,9 +559,9 @@ DECLARE
   det   text;
   ctx   text;
 BEGIN
-  IF current_setting('sark_migration.sync_origin', true) = 'forward' THEN
-    RETURN NULL;                                  -- written by the forward sync: no echo
-  END IF;
+  IF current_setting('sark_migration.sync_origin', true) IN ('forward', 'reverse') THEN
+    RETURN NULL;                                  -- written by the forward sync (no echo), or by this
+  END IF;                                         -- sync itself (the updated_at it stamps back)
   IF TG_OP = 'TRUNCATE' THEN
     ids := '{}';                                  -- no transition table: see reverse_delete_vanished()
   ELSIF TG_OP = 'INSERT' THEN
