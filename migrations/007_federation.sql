@@ -15,10 +15,13 @@
 --     session that happens to refresh the view.
 --   * ux_mv_daily_cost_summary: without a unique index the runbook's daily
 --     REFRESH MATERIALIZED VIEW CONCURRENTLY fails.
---   * the audit_events federation indexes are named ix_audit_events_<column>
---     and resource_protocol is indexed too; no index duplicates a primary key or
---     unique index (SARK adds ix_principal_budgets_principal on the primary key
---     and a UNIQUE constraint next to ix_federation_nodes_node_id).
+--   * resource_protocol of audit_events is indexed too. Every index SARK's 006
+--     and 007 create exists under SARK's own name, so that SARK's Alembic
+--     downgrade(), which drops them by name, runs on a database this tool
+--     stamped 007_federation: ix_audit_events_capability / _correlation (built
+--     concurrently after the migration, sql/optimize/indexes/013, 014),
+--     ix_principal_budgets_principal (the same column as the primary key) and
+--     ix_mv_daily_cost_summary_date / _principal (next to the unique index).
 --   * no TimescaleDB hypertable for cost_tracking (a primary key on id alone is
 --     refused by create_hypertable(); the table stays plain everywhere).
 -- Lock note: audit_events only gets new nullable columns here (ACCESS EXCLUSIVE for
@@ -116,6 +119,9 @@ CREATE TABLE principal_budgets (
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT principal_budgets_pkey PRIMARY KEY (principal_id)
 );
+-- The primary key already indexes principal_id; SARK's 007 adds this one all the same, and its
+-- downgrade drops it by name.
+CREATE INDEX ix_principal_budgets_principal ON principal_budgets (principal_id);
 
 COMMENT ON TABLE principal_budgets IS 'v2: spending limits and running totals per principal.';
 COMMENT ON COLUMN principal_budgets.principal_id IS 'The principal the budget belongs to.';
@@ -209,6 +215,10 @@ WITH DATA;
 CREATE UNIQUE INDEX ux_mv_daily_cost_summary
     ON mv_daily_cost_summary ("date", principal_id, protocol);
 
+-- SARK's own two indexes on the view, by its names (its downgrade drops them).
+CREATE INDEX ix_mv_daily_cost_summary_date ON mv_daily_cost_summary ("date");
+CREATE INDEX ix_mv_daily_cost_summary_principal ON mv_daily_cost_summary (principal_id);
+
 COMMENT ON MATERIALIZED VIEW mv_daily_cost_summary IS
     'v2: cost_tracking summarised per UTC day, principal and protocol. Refresh daily with REFRESH MATERIALIZED VIEW CONCURRENTLY (uses ux_mv_daily_cost_summary).';
 COMMENT ON COLUMN mv_daily_cost_summary."date" IS
@@ -233,7 +243,9 @@ DROP MATERIALIZED VIEW mv_daily_cost_summary;
 
 DROP INDEX IF EXISTS ix_audit_events_target_node;
 DROP INDEX IF EXISTS ix_audit_events_source_node;
-DROP INDEX IF EXISTS ix_audit_events_correlation_id;
+DROP INDEX IF EXISTS ix_audit_events_correlation;
+DROP INDEX IF EXISTS ix_audit_events_capability;
+DROP INDEX IF EXISTS ix_audit_events_correlation_id;  -- their names before SARK's were adopted
 DROP INDEX IF EXISTS ix_audit_events_capability_id;
 DROP INDEX IF EXISTS ix_audit_events_resource_protocol;
 DROP INDEX IF EXISTS ix_audit_events_principal_org;

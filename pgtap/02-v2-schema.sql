@@ -11,7 +11,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
-SELECT plan(233);
+SELECT plan(236);
 
 -- Nothing below may depend on the session's time zone except where a test sets
 -- one on purpose.
@@ -275,11 +275,14 @@ FROM (VALUES
     ('cost_tracking', 'ix_cost_tracking_capability', ARRAY['capability_id']),
     ('audit_events', 'ix_audit_events_principal_org', ARRAY['principal_org']),
     ('audit_events', 'ix_audit_events_resource_protocol', ARRAY['resource_protocol']),
-    ('audit_events', 'ix_audit_events_capability_id', ARRAY['capability_id']),
-    ('audit_events', 'ix_audit_events_correlation_id', ARRAY['correlation_id']),
+    ('audit_events', 'ix_audit_events_capability', ARRAY['capability_id']),
+    ('audit_events', 'ix_audit_events_correlation', ARRAY['correlation_id']),
     ('audit_events', 'ix_audit_events_source_node', ARRAY['source_node']),
     ('audit_events', 'ix_audit_events_target_node', ARRAY['target_node']),
-    ('mv_daily_cost_summary', 'ux_mv_daily_cost_summary', ARRAY['date', 'principal_id', 'protocol'])
+    ('principal_budgets', 'ix_principal_budgets_principal', ARRAY['principal_id']),
+    ('mv_daily_cost_summary', 'ux_mv_daily_cost_summary', ARRAY['date', 'principal_id', 'protocol']),
+    ('mv_daily_cost_summary', 'ix_mv_daily_cost_summary_date', ARRAY['date']),
+    ('mv_daily_cost_summary', 'ix_mv_daily_cost_summary_principal', ARRAY['principal_id'])
 ) AS v(t, i, cols);
 
 -- Exact index sets: no stray or duplicate index on the new relations.
@@ -297,10 +300,11 @@ SELECT indexes_are('public', 'cost_tracking', ARRAY[
     'cost_tracking_pkey', 'ix_cost_tracking_timestamp', 'ix_cost_tracking_principal',
     'ix_cost_tracking_resource', 'ix_cost_tracking_capability'],
     'cost_tracking has exactly its indexes');
-SELECT indexes_are('public', 'principal_budgets', ARRAY['principal_budgets_pkey'],
-    'principal_budgets has only its primary key index');
-SELECT indexes_are('public', 'mv_daily_cost_summary', ARRAY['ux_mv_daily_cost_summary'],
-    'mv_daily_cost_summary has exactly its unique index');
+SELECT indexes_are('public', 'principal_budgets', ARRAY['principal_budgets_pkey', 'ix_principal_budgets_principal'],
+    'principal_budgets has its primary key and SARK''s ix_principal_budgets_principal');
+SELECT indexes_are('public', 'mv_daily_cost_summary',
+    ARRAY['ux_mv_daily_cost_summary', 'ix_mv_daily_cost_summary_date', 'ix_mv_daily_cost_summary_principal'],
+    'mv_daily_cost_summary has its unique index and SARK''s two');
 -- audit_events keeps whatever v1 indexes the database had (the out-of-band ones
 -- are optional in the field), so only the indexes touching the federation
 -- columns are pinned down exactly.
@@ -313,9 +317,9 @@ SELECT bag_eq(
                             'correlation_id', 'source_node', 'target_node',
                             'estimated_cost', 'actual_cost') $$,
     $$ VALUES ('ix_audit_events_principal_org'), ('ix_audit_events_resource_protocol'),
-              ('ix_audit_events_capability_id'), ('ix_audit_events_correlation_id'),
+              ('ix_audit_events_capability'), ('ix_audit_events_correlation'),
               ('ix_audit_events_source_node'), ('ix_audit_events_target_node') $$,
-    'the audit_events federation columns have exactly the six ix_audit_events_<column> indexes (none on the costs)');
+    'the audit_events federation columns have exactly their six indexes, under SARK''s names (none on the costs)');
 
 SELECT index_is_type('public', 'resources', 'ix_resources_metadata_gin', 'gin',
     'ix_resources_metadata_gin is a GIN index');

@@ -14,7 +14,8 @@ import { indexState } from '../src/optimize/indexes.ts';
 import { schemaUp } from '../src/schema/migrate.ts';
 import { freshDatabase, type TestDatabase } from './support/db.ts';
 
-const AUDIT_INDEXES = ['principal_org', 'resource_protocol', 'capability_id', 'correlation_id', 'source_node', 'target_node'].map((c) => `ix_audit_events_${c}`);
+/** Under SARK's own names (its downgrade drops them by name), plus resource_protocol, indexed too. */
+const AUDIT_INDEXES = ['principal_org', 'resource_protocol', 'capability', 'correlation', 'source_node', 'target_node'].map((c) => `ix_audit_events_${c}`);
 
 let db: TestDatabase;
 let ctx: Context;

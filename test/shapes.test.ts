@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { executeData } from '../src/commands/data.ts';
+import { rollback } from '../src/data/rollback.ts';
 import { seed } from '../src/commands/seed.ts';
 import { validate } from '../src/commands/validate.ts';
 import type { Context } from '../src/context.ts';
@@ -15,8 +16,11 @@ import type { Sql } from '../src/db/connect.ts';
 import { schemaUp } from '../src/schema/migrate.ts';
 import { readSyncState } from '../src/sync/state.ts';
 import { syncCutover, syncRollback } from '../src/sync/sync.ts';
-import { applyFixture } from './support/alembic.ts';
-import { freshDatabase, type TestDatabase } from './support/db.ts';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
+import { schemaDown } from '../src/schema/migrate.ts';
+import { applyFixture, buildAlembicV1 } from './support/alembic.ts';
+import { freshDatabase, psqlFile, runCli, type TestDatabase } from './support/db.ts';
 import { differences, ensureMapping, NO_DIFFERENCES, startV1Writer, startV2Writer } from './support/writer.ts';
 
 const dbs: TestDatabase[] = [];
@@ -88,5 +92,65 @@ describe('a v1 database built by SARK\'s models (upper-case enum labels)', () =>
         from mcp_servers where name like 'native %'`;
     expect(native!.n).toBeGreaterThan(0);
     expect(native!.transports.every((t) => t === t.toUpperCase())).toBe(true);
+  });
+});
+
+describe('SARK\'s own Alembic stays usable', () => {
+  it('after a migration, `sark-migrate uninstall` and SARK\'s 007 then 006 downgrade() run cleanly, leaving v1 as it was', async () => {
+    const db = await freshDatabase('empty');
+    dbs.push(db);
+    await buildAlembicV1(db.sql);
+    const ctx = await db.context();
+    await seed(ctx, { servers: 40, toolsPerServer: 2, dirty: false });
+    const v1Before = await db.sql`select count(*)::int as s, (select count(*)::int from mcp_tools) as t from mcp_servers`;
+    await schemaUp(ctx, {});
+    await executeData(ctx, {});
+    expect((await db.sql`select version_num from alembic_version`)[0]).toEqual({ version_num: '007_federation' });
+    // Refused while the sync is on: writes would call functions that are gone.
+    const refusedRun = runCli(['uninstall'], { DATABASE_URL: db.url });
+    expect(refusedRun.status, refusedRun.stderr).toBe(1);
+    expect(refusedRun.stderr).toMatch(/sync --disable/);
+    expect(runCli(['sync', '--disable'], { DATABASE_URL: db.url }).status).toBe(0);
+    const un = runCli(['uninstall', '--json'], { DATABASE_URL: db.url });
+    expect(un.status, un.stderr).toBe(0);
+    expect(un.json().kept).toEqual([]);
+    // SARK's downgrade: plain DROP INDEX / DROP TABLE by SARK's names, no CASCADE.
+    psqlFile(db.conn, join(PROJECT_ROOT, 'test', 'fixtures', 'sark_downgrade_007_006.sql'));
+    const [left] = await db.sql<{ v2: number; tool: boolean; ledger: boolean; version: string }[]>`
+      select (select count(*)::int from pg_class where relname in ('resources', 'capabilities', 'federation_nodes', 'cost_tracking', 'principal_budgets', 'mv_daily_cost_summary')) as v2,
+             to_regnamespace('sark_migration') is not null as tool, to_regclass('public.pgmigrations') is not null as ledger,
+             (select version_num from alembic_version) as version`;
+    expect(left).toEqual({ v2: 0, tool: false, ledger: false, version: '005_gateway_audit' });
+    expect(await db.sql`select count(*)::int as s, (select count(*)::int from mcp_tools) as t from mcp_servers`).toEqual(v1Before);
+    // ... and this tool adopts it again from there.
+    expect((await schemaUp(ctx, {})).adopted.at(-1)).toBe('005_gateway_audit');
+  });
+
+  it('schema down --to 005 leaves none of the tool\'s objects, or only its ledger tables with --keep-ledgers', async () => {
+    for (const keepLedgers of [false, true]) {
+      const db = await freshDatabase('v1');
+      dbs.push(db);
+      const ctx = await db.context();
+      await seed(ctx, { servers: 20, toolsPerServer: 2, dirty: true });
+      await schemaUp(ctx, {});
+      await executeData(ctx, { sync: false });
+      await rollback(ctx);
+      const down = await schemaDown(ctx, { to: '005', keepLedgers });
+      const [objects] = await db.sql<{ tables: string[]; others: number }[]>`
+        select array(select c.relname::text from pg_class c where c.relnamespace = to_regnamespace('sark_migration')
+                      and c.relkind = 'r' order by 1) as tables,
+               ((select count(*) from pg_class c where c.relnamespace = to_regnamespace('sark_migration') and c.relkind in ('v', 'm'))
+                + (select count(*) from pg_proc p where p.pronamespace = to_regnamespace('sark_migration')))::int as others`;
+      expect(objects!.others).toBe(0);
+      if (keepLedgers) {
+        expect(objects!.tables).toEqual(expect.arrayContaining(['applied_files', 'copy_progress', 'preexisting_rows', 'quarantine', 'runs']));
+        expect(down.tool!.kept).toEqual(expect.arrayContaining(['sark_migration.quarantine']));
+      } else {
+        expect((await db.sql`select to_regnamespace('sark_migration') as n`)[0]).toEqual({ n: null });
+        expect(down.tool!.kept.filter((k) => k.startsWith('sark_migration.'))).toEqual([]);
+      }
+      // Up again works either way.
+      await schemaUp(ctx, {});
+    }
   });
 });

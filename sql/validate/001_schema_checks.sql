@@ -137,11 +137,14 @@ FROM (VALUES
   ('cost_tracking',         'ix_cost_tracking_capability',       'btree (capability_id)',                   false),
   ('audit_events',          'ix_audit_events_principal_org',     'btree (principal_org)',                   false),
   ('audit_events',          'ix_audit_events_resource_protocol', 'btree (resource_protocol)',               false),
-  ('audit_events',          'ix_audit_events_capability_id',     'btree (capability_id)',                   false),
-  ('audit_events',          'ix_audit_events_correlation_id',    'btree (correlation_id)',                  false),
+  ('audit_events',          'ix_audit_events_capability',        'btree (capability_id)',                   false),
+  ('audit_events',          'ix_audit_events_correlation',       'btree (correlation_id)',                  false),
   ('audit_events',          'ix_audit_events_source_node',       'btree (source_node)',                     false),
   ('audit_events',          'ix_audit_events_target_node',       'btree (target_node)',                     false),
-  ('mv_daily_cost_summary', 'ux_mv_daily_cost_summary',          'btree (date, principal_id, protocol)',    true)
+  ('principal_budgets',     'ix_principal_budgets_principal',    'btree (principal_id)',                    false),
+  ('mv_daily_cost_summary', 'ux_mv_daily_cost_summary',          'btree (date, principal_id, protocol)',    true),
+  ('mv_daily_cost_summary', 'ix_mv_daily_cost_summary_date',     'btree (date)',                            false),
+  ('mv_daily_cost_summary', 'ix_mv_daily_cost_summary_principal', 'btree (principal_id)',                   false)
 ) AS e(table_name, index_name, definition, is_unique);
 COMMENT ON VIEW sark_migration.validation_expected_indexes IS
   'Every named index of migrations 006/007 (primary keys are checked as constraints), with its '

@@ -14,5 +14,6 @@ import { benchCommand } from './bench.ts';
 import { syncCommand } from './sync.ts';
 import { decommissionCommand } from './decommission.ts';
 import { runCommand } from './run.ts';
+import { uninstallCommand } from './uninstall.ts';
 
-export const commands: CommandModule[] = [schemaCommand, statusCommand, seedCommand, demoCommand, dataCommand, preflightCommand, backupCommand, restoreCommand, optimizeCommand, benchCommand, syncCommand, decommissionCommand, runCommand, validateCommand];
+export const commands: CommandModule[] = [schemaCommand, statusCommand, seedCommand, demoCommand, dataCommand, preflightCommand, backupCommand, restoreCommand, optimizeCommand, benchCommand, syncCommand, decommissionCommand, runCommand, validateCommand, uninstallCommand];

@@ -16,6 +16,7 @@ const Options = z.object({
   to: z.string().optional(),
   baseline: z.string().optional(),
   force: z.boolean().default(false),
+  keepLedgers: z.boolean().default(false),
 });
 
 export const schemaCommand = defineCommand({
@@ -26,7 +27,8 @@ export const schemaCommand = defineCommand({
       .positional('action', { choices: ['up', 'down', 'status'] as const, describe: 'what to do' })
       .option('to', { type: 'string', describe: 'target migration, e.g. 005 or 007_federation' })
       .option('baseline', { type: 'string', describe: 'adopt a database with v1 tables but no ledger as being at this migration (e.g. 005)' })
-      .option('force', { type: 'boolean', default: false, describe: 'schema down: drop v2 tables even though they hold rows' }),
+      .option('force', { type: 'boolean', default: false, describe: 'schema down: drop v2 tables even though they hold rows' })
+      .option('keep-ledgers', { type: 'boolean', default: false, describe: 'schema down below 006: keep the ledger tables of sark_migration (its views and functions go)' }),
   options: Options,
   run: async (o) =>
     withContext(o, async (ctx) => {
@@ -55,7 +57,7 @@ export const schemaCommand = defineCommand({
       if (o.action === 'down' && !o.to) throw usageError('`schema down` needs --to.', 'Name the migration to return to, e.g. `schema down --to 005`.');
       const change = await withRunLock(ctx.sql, async () => {
         await guardDrift(ctx.sql, o.allowDrift);
-        return o.action === 'up' ? schemaUp(ctx, { to: o.to, baseline: o.baseline }) : schemaDown(ctx, { to: o.to!, force: o.force });
+        return o.action === 'up' ? schemaUp(ctx, { to: o.to, baseline: o.baseline }) : schemaDown(ctx, { to: o.to!, force: o.force, keepLedgers: o.keepLedgers });
       });
       return { result: change, human: () => describeChange(change) };
     }),
@@ -68,5 +70,8 @@ function describeChange(c: SchemaChange): string {
   if (c.reverted.length) lines.push(`reverted: ${c.reverted.join(', ')}`);
   if (!c.adopted.length && !c.applied.length && !c.reverted.length) lines.push('nothing to do: the schema is already there');
   lines.push(`schema version: ${c.from ?? 'none'} -> ${c.to ?? 'none'} (alembic_version ${c.alembic_version ?? 'none'})`);
+  if (c.tool) {
+    lines.push(c.tool.kept.length ? `sark-migrate's own objects removed, ledgers kept: ${c.tool.kept.join(', ')}` : "sark-migrate's own objects removed (schema sark_migration): none left");
+  }
   return lines.join('\n');
 }

@@ -20,6 +20,7 @@ import { refused, usageError } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
 import { buildMigrationIndexes } from './indexes.ts';
+import { uninstallTool, type Uninstalled } from './uninstall.ts';
 import { MIGRATIONS_TABLE, migrationIds, readSchemaState, resolveMigrationId, type SchemaState } from './state.ts';
 
 /** Alembic revisions SARK ships, which we know how to adopt, and the migration each corresponds to. */
@@ -32,6 +33,8 @@ export interface SchemaChange {
   applied: string[];
   reverted: string[];
   alembic_version: string | null;
+  /** schema down below 006: what was left of the tool's own objects (sql/tool/uninstall.sql) */
+  tool?: Uninstalled;
 }
 
 export async function schemaUp(ctx: Context, opts: { to?: string; baseline?: string }): Promise<SchemaChange> {
@@ -52,7 +55,7 @@ export async function schemaUp(ctx: Context, opts: { to?: string; baseline?: str
   return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted, applied, reverted: [], alembic_version: alembic };
 }
 
-export async function schemaDown(ctx: Context, opts: { to: string; force?: boolean }): Promise<SchemaChange> {
+export async function schemaDown(ctx: Context, opts: { to: string; force?: boolean; keepLedgers?: boolean }): Promise<SchemaChange> {
   const target = mustResolve(opts.to, '--to');
   const before = await readSchemaState(ctx.sql);
   if (!before.hasLedger) {
@@ -65,7 +68,9 @@ export async function schemaDown(ctx: Context, opts: { to: string; force?: boole
   const reverted = await migrate(ctx, 'down', target);
   const alembic = await syncAlembicVersion(ctx);
   await forgetMigrationHashes(ctx, reverted);
-  return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted: [], applied: [], reverted, alembic_version: alembic };
+  // Back at v1: the tool's own objects go too (the ledgers stay only when asked), so v1 is as it was.
+  const tool = target < '006' ? await uninstallTool(ctx, { keepLedgers: opts.keepLedgers ?? false, dropSchemaLedger: false }) : undefined;
+  return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted: [], applied: [], reverted, alembic_version: alembic, ...(tool ? { tool } : {}) };
 }
 
 /**

@@ -1,8 +1,8 @@
--- 014_ix_audit_events_correlation_id.sql: btree on audit_events.correlation_id, as v2 defines it.
+-- 014_ix_audit_events_correlation.sql: btree on audit_events.correlation_id, as v2 defines it.
 --
 -- Kind:      schema (migration 007)
 -- Table:     audit_events
--- Index:     ix_audit_events_correlation_id
+-- Index:     ix_audit_events_correlation
 -- Used by:   none of the query patterns here; the events of one cross-node request
 -- Why:       audit_events is the one large table migration 007 changes. Built in the migration's
 --            transaction, this index would hold writes to the audit log for a whole scan, so
@@ -12,4 +12,4 @@
 --            block); never blocks writes (SHARE UPDATE EXCLUSIVE). A failed concurrent build
 --            leaves an INVALID index: `sark-migrate schema up` (or `optimize --optimize`) drops it
 --            concurrently and builds it again. Idempotent (IF NOT EXISTS).
-CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_audit_events_correlation_id ON audit_events (correlation_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_audit_events_correlation ON audit_events (correlation_id);
