@@ -120,7 +120,8 @@ describe('a live application writes v1 at a fixed rate', () => {
     // Before the cutover the v2 application writes only what lives in v2 alone (non-MCP
     // resources, which v1 cannot hold): its writes contend with the cutover's triggers on
     // resources and capabilities, and none of them is owed to v1.
-    const v1app = startV1Writer(db!.conn, { ratePerSecond: RATE, maxMs: 120_000, seed: 3 });
+    // Updates only: a v1 delete of a server the v2 application is adding a capability to would be a clash of the two applications.
+    const v1app = startV1Writer(db!.conn, { ratePerSecond: RATE, maxMs: 120_000, seed: 3, updatesOnly: true });
     const v2before = startCustomWriter(db!.conn, { ratePerSecond: RATE, maxMs: 120_000, seed: 4, applicationName: 'sark-test-v2-writer' }, async () => {
       let n = 0;
       return () => {

@@ -154,3 +154,71 @@ describe('SARK\'s own Alembic stays usable', () => {
     }
   });
 });
+
+describe('a v1 database on which SARK\'s newer application has started (empty v2 tables from create_all)', () => {
+  async function appStarted(o: { dirty?: boolean } = {}): Promise<{ db: TestDatabase; ctx: Context }> {
+    const db = await freshDatabase('empty');
+    dbs.push(db);
+    await buildAlembicV1(db.sql);
+    const ctx = await db.context({ lockTimeout: '1s' });
+    await seed(ctx, { servers: 60, toolsPerServer: 3, dirty: o.dirty ?? true });
+    await applyFixture(db.sql, 'app_created_v2.sql');
+    return { db, ctx };
+  }
+  const grants = (sql: Sql) =>
+    sql<{ t: string; p: string }[]>`
+      select table_name::text as t, string_agg(privilege_type, ',' order by privilege_type) as p
+        from information_schema.role_table_grants where grantee = 'sark_app' group by 1 order by 1`;
+
+  it('preflight says schema up takes them over; schema up does, with 006/007\'s constraints and indexes, their privileges kept', async () => {
+    const { db, ctx } = await appStarted();
+    const before = await grants(db.sql);
+    const pre = runCli(['preflight', '--json'], { DATABASE_URL: db.url });
+    const v2check = pre.json().checks.find((c: { name: string }) => c.name === 'prerequisites.v2_tables');
+    expect(v2check).toMatchObject({ severity: 'info', message: expect.stringMatching(/takes them over/) });
+    const up = await schemaUp(ctx, {});
+    expect(up.taken_over).toEqual(['capabilities', 'cost_tracking', 'federation_nodes', 'principal_budgets', 'resources']);
+    expect(up.to).toBe('007_federation');
+    expect(await grants(db.sql)).toEqual(before);
+    expect((await db.sql`select has_sequence_privilege('sark_app', 'public.cost_tracking_id_seq', 'USAGE') as ok`)[0]).toEqual({ ok: true });
+    const schema = await validate(ctx, 'schema');
+    expect(schema.issues.filter((i) => i.severity === 'error' || i.severity === 'critical')).toEqual([]);
+    const [rec] = await db.sql<{ n: number }[]>`select count(*)::int as n from sark_migration.taken_over_v2_tables where restored_at is not null`;
+    expect(rec!.n).toBe(5);
+  });
+
+  it('refuses, with the exact difference and before changing anything, a table that holds rows or has another shape; preflight says the same', async () => {
+    const { db, ctx } = await appStarted({ dirty: false });
+    await db.sql`insert into federation_nodes (id, node_id, name, endpoint, trust_anchor_cert, enabled, trusted_since, metadata, created_at, updated_at)
+                 values (gen_random_uuid(), 'peer-1', 'peer', 'https://peer', 'pem', true, now(), '{}', now(), now())`;
+    await db.sql`alter table principal_budgets alter column currency type varchar(8)`;
+    const pre = runCli(['preflight', '--json'], { DATABASE_URL: db.url });
+    expect(pre.status).toBe(1);
+    const v2check = pre.json().checks.find((c: { name: string }) => c.name === 'prerequisites.v2_tables');
+    expect(v2check.severity).toBe('blocker');
+    expect(v2check.message).toMatch(/federation_nodes holds rows/);
+    expect(v2check.message).toMatch(/principal_budgets\.currency is character varying\(8\), 006\/007 make it character varying\(3\)/);
+    const up = runCli(['schema', 'up'], { DATABASE_URL: db.url });
+    expect(up.status).toBe(1);
+    expect(up.stderr).toMatch(/federation_nodes holds rows/);
+    expect((await db.sql`select count(*)::int as n from federation_nodes`)[0]).toEqual({ n: 1 });
+    expect((await db.sql`select to_regclass('public.resources') is not null as ok`)[0]).toEqual({ ok: true });
+    await ctx.close();
+  });
+
+  it('the whole pipeline with dirty rows: copy, validate --full, cutover, v2 writes, rollback to v1, nothing lost', async () => {
+    const { db, ctx } = await appStarted();
+    await schemaUp(ctx, {});
+    await ensureMapping(db.sql);
+    await executeData(ctx, {});
+    const full = await validate(ctx, 'full');
+    expect(full.issues.filter((i) => i.severity === 'error' || i.severity === 'critical')).toEqual([]);
+    await syncCutover(ctx);
+    expect((await startV2Writer(db.conn, { maxOps: 100, seed: 41 }).done).errors).toEqual([]);
+    await syncRollback(ctx);
+    const state = await readSyncState(db.sql);
+    expect(state.failures.open).toBe(0);
+    const d = await differences(db.sql);
+    expect(d, JSON.stringify(d.sample)).toMatchObject(NO_DIFFERENCES);
+  });
+});

@@ -21,7 +21,7 @@ BEGIN
   -- next run that needs them applies them again instead of trusting the record.
   IF to_regclass('sark_migration.applied_files') IS NOT NULL THEN
     DELETE FROM sark_migration.applied_files
-     WHERE path LIKE 'sql/mapping/%' OR path LIKE 'sql/validate/%' OR path ~ '^sql/sync/0';
+     WHERE path LIKE 'sql/mapping/%' OR path LIKE 'sql/validate/%' OR path ~ '^sql/sync/0' OR path ~ '^sql/tool/00[34]';
   END IF;
 END
 $$;

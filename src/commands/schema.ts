@@ -66,6 +66,7 @@ export const schemaCommand = defineCommand({
 function describeChange(c: SchemaChange): string {
   const lines = [];
   if (c.adopted.length) lines.push(`adopted (recorded, not run): ${c.adopted.join(', ')}`);
+  if (c.taken_over?.length) lines.push(`taken over (SARK's application had created them, empty; 006/007 made them whole): ${c.taken_over.join(', ')}`);
   if (c.applied.length) lines.push(`applied: ${c.applied.join(', ')}`);
   if (c.reverted.length) lines.push(`reverted: ${c.reverted.join(', ')}`);
   if (!c.adopted.length && !c.applied.length && !c.reverted.length) lines.push('nothing to do: the schema is already there');

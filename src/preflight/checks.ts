@@ -6,6 +6,7 @@
 import type { Drift } from '../db/sqlFiles.ts';
 import type { FindingSummary } from '../data/plan.ts';
 import type { SchemaState } from '../schema/state.ts';
+import type { PrecreatedTable } from '../schema/precreated.ts';
 import type { FindingsResult } from './findings.ts';
 import type { ConnectionsRow, LongTransactionRow, PrivilegeRow, ReplicationRow, ServerRow, VariantRow } from './queries.ts';
 
@@ -54,7 +55,7 @@ export function serverChecks(s: ServerRow): Check[] {
   return checks;
 }
 
-export function schemaChecks(state: SchemaState | null, variant: VariantRow, readError?: string): Check[] {
+export function schemaChecks(state: SchemaState | null, variant: VariantRow, readError?: string, precreated: PrecreatedTable[] | null = null): Check[] {
   if (!state) {
     return [
       {
@@ -86,7 +87,23 @@ export function schemaChecks(state: SchemaState | null, variant: VariantRow, rea
   } else {
     checks.push({ name: 'prerequisites.v1_tables', severity: 'ok', message: 'The v1 tables mcp_servers and mcp_tools exist.' });
   }
-  if (state.v2Tables) {
+  const problems = (precreated ?? []).flatMap((t) => t.problems);
+  if (precreated && problems.length) {
+    checks.push({
+      name: 'prerequisites.v2_tables',
+      severity: 'blocker',
+      message: `v2 tables exist before migration 006 (${precreated.map((t) => t.table_name).join(', ')}: made by SARK's application at start-up) and \`schema up\` cannot take them over: ${problems.join('; ')}.`,
+      fix: 'Empty them (they hold no migrated data yet) or make them match migrations/006 and 007; then `schema up` takes them over.',
+      details: { precreated },
+    });
+  } else if (precreated) {
+    checks.push({
+      name: 'prerequisites.v2_tables',
+      severity: 'info',
+      message: `v2 tables SARK's application created before any migration exist, empty and of 006/007's columns (${precreated.map((t) => t.table_name).join(', ')}): \`schema up\` takes them over (keeping their owner and privileges) and gives them 006/007's constraints and indexes.`,
+      details: { precreated },
+    });
+  } else if (state.v2Tables) {
     checks.push({ name: 'prerequisites.v2_tables', severity: 'info', message: `The v2 schema is already applied (schema version ${state.schemaVersion ?? 'unknown'}).` });
   } else {
     checks.push({ name: 'prerequisites.v2_tables', severity: 'ok', message: 'The v2 tables do not exist yet; `schema up` creates them.' });

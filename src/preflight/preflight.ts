@@ -10,6 +10,8 @@ import type { Context } from '../context.ts';
 import type { Sql } from '../db/connect.ts';
 import { findDrift, type Drift } from '../db/sqlFiles.ts';
 import { isPgError } from '../errors.ts';
+import { withDefinitionsReadOnly } from '../db/definitions.ts';
+import { precreatedPending, precreatedTables } from '../schema/precreated.ts';
 import { readSchemaState, type SchemaState } from '../schema/state.ts';
 import * as c from './checks.ts';
 import { evaluateFindings, type FindingsResult } from './findings.ts';
@@ -79,11 +81,15 @@ export async function preflight(ctx: Context, o: PreflightOptions): Promise<Pref
   const { server, variant, schema, drift } = facts;
   const v1Tables = variant.mcp_servers_present && variant.mcp_tools_present;
   const findings = await evaluateFindings(ctx, { v1Tables, v2Tables: schema.value?.v2Tables ?? false, inRecovery: server.in_recovery });
+  // v2 tables SARK's application created before 006: what `schema up` will do with them.
+  const precreated = v1Tables && schema.value && (await precreatedPending(ctx.sql, schema.value.applied, schema.value.alembicVersion))
+    ? await withDefinitionsReadOnly(ctx, (tx) => precreatedTables(tx))
+    : null;
   const seesAll = server.is_superuser || facts.privileges.some((p) => p.phase === 'preflight' && p.granted === true);
 
   const checks: c.Check[] = [
     ...c.serverChecks(server),
-    ...c.schemaChecks(schema.value, variant, schema.error),
+    ...c.schemaChecks(schema.value, variant, schema.error, precreated),
     ...c.privilegeChecks(facts.privileges),
     {
       name: 'health.database_size',

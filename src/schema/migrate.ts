@@ -20,6 +20,7 @@ import { refused, usageError } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Context } from '../context.ts';
 import { buildMigrationIndexes } from './indexes.ts';
+import { precreatedPending, restoreTakenOver, takeOverPrecreated } from './precreated.ts';
 import { uninstallTool, type Uninstalled } from './uninstall.ts';
 import { MIGRATIONS_TABLE, migrationIds, readSchemaState, resolveMigrationId, type SchemaState } from './state.ts';
 
@@ -33,6 +34,8 @@ export interface SchemaChange {
   applied: string[];
   reverted: string[];
   alembic_version: string | null;
+  /** v2 tables SARK's application had created, empty, that schema up took over (sql/tool/004) */
+  taken_over?: string[];
   /** schema down below 006: what was left of the tool's own objects (sql/tool/uninstall.sql) */
   tool?: Uninstalled;
 }
@@ -46,13 +49,25 @@ export async function schemaUp(ctx: Context, opts: { to?: string; baseline?: str
   if (ids.indexOf(target) < state.applied.length - 1) {
     throw refused(`The database is already past ${target} (at ${state.schemaVersion}).`, `Use \`schema down --to ${target}\` to go back.`);
   }
+  const takenOver = ids.indexOf(target) >= ids.indexOf('006_protocol_adapters') && (await precreatedPending(ctx.sql, state.applied, state.alembicVersion))
+    ? await takeOverPrecreated(ctx)
+    : [];
   const applied = await migrate(ctx, 'up', target);
+  await restoreTakenOver(ctx);
   const alembic = await syncAlembicVersion(ctx);
   await recordMigrationHashes(ctx);
   // Every migration up to the target, not only those run now: a re-run finishes what a crash or
   // a failed concurrent build left undone (and what an adopted database lacks).
   await buildMigrationIndexes(ctx, ids.slice(0, ids.indexOf(target) + 1));
-  return { from: before.schemaVersion, to: (await readSchemaState(ctx.sql)).schemaVersion, adopted, applied, reverted: [], alembic_version: alembic };
+  return {
+    from: before.schemaVersion,
+    to: (await readSchemaState(ctx.sql)).schemaVersion,
+    adopted,
+    applied,
+    reverted: [],
+    alembic_version: alembic,
+    ...(takenOver.length ? { taken_over: takenOver } : {}),
+  };
 }
 
 export async function schemaDown(ctx: Context, opts: { to: string; force?: boolean; keepLedgers?: boolean }): Promise<SchemaChange> {
