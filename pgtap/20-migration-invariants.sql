@@ -155,7 +155,7 @@ SELECT is_empty(
   'every migrated resource has all core metadata keys');
 SELECT is_empty(
   $$SELECT id FROM migrated_capabilities
-     WHERE NOT metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')$$,
+     WHERE NOT metadata ?& array_remove(array_remove(sark_migration.core_keys('mcp_tools'), '_v1'), '_v2')$$,
   'every migrated capability has all core metadata keys');
 SELECT is_empty(
   $$SELECT 'resources' AS t, id FROM public.resources WHERE jsonb_typeof(metadata) <> 'object'

@@ -222,3 +222,57 @@ describe('a v1 database on which SARK\'s newer application has started (empty v2
     expect(d, JSON.stringify(d.sample)).toMatchObject(NO_DIFFERENCES);
   });
 });
+
+describe('rows the v2 application creates with SARK\'s own ids', () => {
+  it('reach v1 after the cutover under a name-based uuid, output_schema in extra_metadata._v2, and come back to the same v2 rows', async () => {
+    const db = await freshDatabase('empty');
+    dbs.push(db);
+    await buildAlembicV1(db.sql);
+    const ctx = await db.context({ lockTimeout: '1s' });
+    await seed(ctx, { servers: 20, toolsPerServer: 2, dirty: false });
+    await schemaUp(ctx, {});
+    await executeData(ctx, {});
+    await syncCutover(ctx);
+    // As SARK's MCP adapter registers a server and its tool.
+    const rid = 'mcp-stdio-d7aaf3bd';
+    const cid = `${rid}-search`;
+    const output = { type: 'object', properties: { hits: { type: 'array' } } };
+    await db.sql`insert into resources (id, name, protocol, endpoint, sensitivity_level, metadata)
+                 values (${rid}, 'search', 'mcp', 'npx -y @acme/search-mcp', 'medium', ${db.sql.json({ transport: 'stdio', status: 'active' })})`;
+    await db.sql`insert into capabilities (id, resource_id, name, description, input_schema, output_schema, sensitivity_level, metadata)
+                 values (${cid}, ${rid}, 'search', 'find things', ${db.sql.json({ type: 'object' })}, ${db.sql.json(output)}, 'low', '{}')`;
+    const state = await readSyncState(db.sql);
+    expect(state.unrepresentable.by_reason).toEqual([]);
+    const [v1] = await db.sql<{ server: string; command: string; tool_server: string; extra: { _v2: { output_schema: unknown } } }[]>`
+      select s.id::text as server, s.command, t.server_id::text as tool_server, t.extra_metadata as extra
+        from mcp_servers s join mcp_tools t on t.server_id = s.id
+       where s.id = sark_migration.v1_id(${rid})`;
+    expect(v1).toMatchObject({ command: 'npx -y @acme/search-mcp', extra: { _v2: { output_schema: output } } });
+    expect(v1!.server).toBe(v1!.tool_server);
+    expect((await db.sql`select target_table, v2_id from sark_migration.id_map order by 1`).map((r) => [r.target_table, r.v2_id])).toEqual([
+      ['capabilities', cid],
+      ['resources', rid],
+    ]);
+
+    // A gRPC service v1 cannot hold: the rollback says so, instead of "every write".
+    await db.sql`insert into resources (id, name, protocol, endpoint, sensitivity_level, metadata)
+                 values ('grpc-inventory', 'inventory', 'grpc', 'grpc://inventory:50051', 'low', '{}')`;
+    // Back to v1 (the application rolls back): nothing else is lost ...
+    const back = await syncRollback(ctx);
+    expect(back.notes.join(' ')).toMatch(/except 1 row\(s\) v1 cannot represent, which exist in v2 only: 1 resources \(not_mcp\)/);
+    expect(await differences(db.sql)).toMatchObject(NO_DIFFERENCES);
+    // ... and the v1 application's later writes reach the same v2 rows, not new ones.
+    await db.sql`update mcp_servers set description = 'described in v1' where id = sark_migration.v1_id(${rid})`;
+    await db.sql`update mcp_tools set description = 'found in v1' where id = sark_migration.v1_id(${cid})`;
+    const [v2] = await db.sql<{ n: number; description: string; tool: string; output: unknown }[]>`
+      select (select count(*)::int from resources where id = sark_migration.v1_id(${rid})::text) as n,
+             (select metadata ->> 'description' from resources where id = ${rid}) as description,
+             (select description from capabilities where id = ${cid}) as tool,
+             (select output_schema from capabilities where id = ${cid}) as output`;
+    expect(v2).toEqual({ n: 0, description: 'described in v1', tool: 'found in v1', output });
+    expect((await readSyncState(db.sql)).failures.open).toBe(0);
+    expect(await differences(db.sql)).toMatchObject(NO_DIFFERENCES);
+    const full = await validate(ctx, 'full');
+    expect(full.issues.filter((i) => i.severity === 'error' || i.severity === 'critical')).toEqual([]);
+  });
+});

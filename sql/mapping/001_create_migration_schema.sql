@@ -57,6 +57,23 @@ COMMENT ON COLUMN sark_migration.preexisting_rows.id IS 'v2 primary key (= v1 uu
 COMMENT ON COLUMN sark_migration.preexisting_rows.row_image IS 'to_jsonb(row) as found; restored with jsonb_populate_record';
 COMMENT ON COLUMN sark_migration.preexisting_rows.captured_at IS 'when the image was taken';
 
+-- v2 rows created by the v2 application with ids that are not uuids (SARK's MCP adapter registers
+-- 'mcp-stdio-d7aaf3bd' and '<resource id>-<tool name>') reach v1, whose keys are uuids, under
+-- sark_migration.v1_id(v2 id), a name-based uuid (003). This is the way back: which v2 id a v1
+-- row stands for, so that a later forward sync, a rollback and validation all find the same row.
+-- Written by the reverse sync (sql/sync/003) for every such row it writes into v1.
+CREATE TABLE IF NOT EXISTS sark_migration.id_map (
+  target_table text        NOT NULL CHECK (target_table IN ('resources', 'capabilities')),
+  v1_id        uuid        NOT NULL,
+  v2_id        text        NOT NULL,
+  mapped_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_table, v1_id),
+  UNIQUE (target_table, v2_id)
+);
+COMMENT ON TABLE sark_migration.id_map IS
+  'v2 ids that are not uuids and the v1 uuid (v1_id(v2_id)) their row has in mcp_servers / mcp_tools. The '
+  'mapping (003) gives such a v1 row its v2 id back.';
+
 -- Keyset progress of a copy, per lane: the v1 key range of a table is split into lanes, key
 -- ranges copied side by side on separate connections (copy_lanes() in 007). Each lane resumes
 -- after its own last_key; the runner (or copy_batch()) updates it in the same transaction as the

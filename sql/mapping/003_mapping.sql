@@ -28,7 +28,9 @@
 -- Requires: 001, 002; the v2 tables are not referenced here.
 -- Runs:     in a transaction; idempotent (CREATE OR REPLACE).
 
--- The keys of metadata that belong to the mapping, per v1 table; "_v1" is reserved.
+-- The keys of metadata that belong to the mapping, per v1 table; "_v1" is reserved, and for tools
+-- "_v2": the v2 fields mcp_tools has no column for (output_schema) travel in v1's extra_metadata
+-- under it when the reverse sync writes a capability back, and come back from there.
 CREATE OR REPLACE FUNCTION sark_migration.core_keys(source text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -38,7 +40,7 @@ AS $$
                                   'status', 'health_endpoint', 'last_health_check', 'owner_id',
                                   'team_id', 'consul_id', 'tags', 'signature', 'description', '_v1']
     WHEN 'mcp_tools'   THEN ARRAY['requires_approval', 'signature', 'invocation_count',
-                                  'last_invoked', 'created_at', 'updated_at', '_v1']
+                                  'last_invoked', 'created_at', 'updated_at', '_v1', '_v2']
   END
 $$;
 COMMENT ON FUNCTION sark_migration.core_keys(text) IS
@@ -56,9 +58,26 @@ $$;
 COMMENT ON FUNCTION sark_migration.is_v1_id(text) IS
   'true if id is the canonical text of a uuid (as the mapping writes ids); such ids are safe to cast to uuid.';
 
+-- The v1 key of a v2 id: the uuid itself, or, for an id that is not a uuid (made by the v2
+-- application), a name-based uuid of it (RFC 4122 version 3, from md5): the same v2 id always gives
+-- the same uuid, so the reverse sync, a re-run and a rollback agree without asking the id map.
+CREATE OR REPLACE FUNCTION sark_migration.v1_id(v2_id text)
+RETURNS uuid
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN sark_migration.is_v1_id(v2_id) THEN v2_id::uuid
+              ELSE (SELECT (substr(h, 1, 12) || '3' || substr(h, 14, 3)
+                            || substr('89ab', ('x' || substr(h, 17, 1))::bit(4)::int % 4 + 1, 1) || substr(h, 18))::uuid
+                      FROM (SELECT md5('sark-migrate:' || v2_id) AS h) x) END
+$$;
+COMMENT ON FUNCTION sark_migration.v1_id(text) IS
+  'The mcp_servers / mcp_tools id of a v2 id: the uuid itself, else a name-based (version 3) uuid of the text. '
+  'The way back is sark_migration.id_map.';
+
 -- THE answer to "did this migration write this v2 row?", used by every step that may overwrite,
 -- delete, roll back or reverse-sync a v2 row: its metadata carries the marker {"_v1": {"source":
--- <v1 table>}} of the mapping (below) AND its id is the canonical text of a uuid. A v2-native row
+-- <v1 table>}} of the mapping (below) AND its id is the canonical text of a uuid, or an id of the
+-- v2 application's whose uuid (v1_id) the marker records as "v1_id" (id_map, 001). A v2-native row
 -- fails it even with protocol 'mcp' or a "_v1" key of its own making (an extra_metadata "_v1"
 -- never has "source": it is moved under _v1.extra_metadata_collisions). Inlined by the planner;
 -- with a constant target the marker is a constant, so metadata's GIN index can answer it.
@@ -68,7 +87,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT metadata @> CASE target WHEN 'resources'    THEN '{"_v1": {"source": "mcp_servers"}}'::jsonb
                                  WHEN 'capabilities' THEN '{"_v1": {"source": "mcp_tools"}}'::jsonb END
-         AND sark_migration.is_v1_id(id)
+         AND (sark_migration.is_v1_id(id)
+              OR metadata -> '_v1' ->> 'v1_id' = sark_migration.v1_id(id)::text)
 $$;
 COMMENT ON FUNCTION sark_migration.is_migrated(text, text, jsonb) IS
   'true if the v2 row (target resources | capabilities, its id and metadata) was written by this migration: '
@@ -152,7 +172,7 @@ COMMENT ON FUNCTION sark_migration.merge_extra(jsonb, jsonb) IS
 -- length-limited type here: an explicit varchar(n) cast truncates silently, while the INSERT's
 -- assignment cast refuses (and 004 quarantines values too long for v2 before that can happen).
 CREATE OR REPLACE VIEW sark_migration.resource_map AS
-SELECT s.id::text                                                AS id,
+SELECT COALESCE(idm.v2_id, s.id::text)                           AS id,
        s.name                                                    AS name,
        'mcp'::varchar(50)                                        AS protocol,
        CASE WHEN lower(s.transport::text) = 'stdio' THEN s.command ELSE s.endpoint END
@@ -175,12 +195,16 @@ SELECT s.id::text                                                AS id,
            'tags',              s.tags,
            'signature',         s.signature,
            'description',       s.description,
-           '_v1',               sark_migration.provenance(s.extra_metadata, 'mcp_servers')))
+           -- a row whose v2 id is not its uuid carries the uuid: is_migrated() and validation read it
+           '_v1',               sark_migration.provenance(s.extra_metadata, 'mcp_servers')
+                                || CASE WHEN idm.v2_id IS NOT NULL THEN jsonb_build_object('v1_id', s.id::text)
+                                        ELSE '{}'::jsonb END))
                                                                  AS metadata,
        s.created_at                                              AS created_at,
        s.updated_at                                              AS updated_at,
        s.id                                                      AS source_id
 FROM sark_migration.v1_servers s
+LEFT JOIN sark_migration.id_map idm ON idm.target_table = 'resources' AND idm.v1_id = s.id
 WHERE CASE WHEN lower(s.transport::text) = 'stdio' THEN s.command ELSE s.endpoint END IS NOT NULL
   AND s.name IS NOT NULL
   AND s.sensitivity_level IS NOT NULL
@@ -193,12 +217,13 @@ COMMENT ON COLUMN sark_migration.resource_map.source_id IS 'mcp_servers.id: filt
 
 -- mcp_tools -> capabilities. A tool only maps if its server maps (the v2 FK would refuse it).
 CREATE OR REPLACE VIEW sark_migration.capability_map AS
-SELECT t.id::text                                                AS id,
-       t.server_id::text                                         AS resource_id,
+SELECT COALESCE(idm.v2_id, t.id::text)                           AS id,
+       COALESCE(ism.v2_id, t.server_id::text)                    AS resource_id,
        t.name                                                    AS name,
        t.description::text                                       AS description,
        t.parameters                                              AS input_schema,
-       '{}'::jsonb                                               AS output_schema,
+       COALESCE(CASE WHEN jsonb_typeof(t.extra_metadata) = 'object' THEN t.extra_metadata -> '_v2' -> 'output_schema' END,
+                '{}'::jsonb)                                     AS output_schema,
        lower(t.sensitivity_level::text)                          AS sensitivity_level,
        sark_migration.merge_extra(
          t.extra_metadata,
@@ -209,10 +234,15 @@ SELECT t.id::text                                                AS id,
            'last_invoked',      sark_migration.utc_text(t.last_invoked),
            'created_at',        sark_migration.utc_text(t.created_at),
            'updated_at',        sark_migration.utc_text(t.updated_at),
-           '_v1',               sark_migration.provenance(t.extra_metadata, 'mcp_tools')))
+           '_v1',               sark_migration.provenance(t.extra_metadata, 'mcp_tools')
+                                || CASE WHEN idm.v2_id IS NOT NULL OR ism.v2_id IS NOT NULL
+                                        THEN jsonb_build_object('v1_id', t.id::text, 'server_v1_id', t.server_id::text)
+                                        ELSE '{}'::jsonb END))
                                                                  AS metadata,
        t.id                                                      AS source_id
 FROM sark_migration.v1_tools t
+LEFT JOIN sark_migration.id_map idm ON idm.target_table = 'capabilities' AND idm.v1_id = t.id
+LEFT JOIN sark_migration.id_map ism ON ism.target_table = 'resources' AND ism.v1_id = t.server_id
 WHERE t.name IS NOT NULL
   AND t.sensitivity_level IS NOT NULL
   AND t.parameters IS NOT NULL
@@ -222,8 +252,8 @@ COMMENT ON VIEW sark_migration.capability_map IS
   'columns + source_id (mcp_tools.id). Tools whose server does not map are absent.';
 COMMENT ON COLUMN sark_migration.capability_map.source_id IS 'mcp_tools.id: filter on it to use the v1 primary key';
 
--- What the copy writes: the map minus the quarantine ledger (anti-join on its primary key; a
--- capability's resource_id is the text of its server's uuid, so the cast back probes the key too).
+-- What the copy writes: the map minus the quarantine ledger (anti-join on its primary key; v1_id()
+-- of a capability's resource_id is its server's uuid, so that probes the key too).
 CREATE OR REPLACE VIEW sark_migration.resource_image AS
 SELECT m.*
 FROM sark_migration.resource_map m
@@ -239,7 +269,7 @@ FROM sark_migration.capability_map m
 WHERE NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
                    WHERE q.source_table = 'mcp_tools' AND q.source_id = m.source_id)
   AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
-                   WHERE q.source_table = 'mcp_servers' AND q.source_id = m.resource_id::uuid);
+                   WHERE q.source_table = 'mcp_servers' AND q.source_id = sark_migration.v1_id(m.resource_id));
 COMMENT ON VIEW sark_migration.capability_image IS
   'capability_map minus tools held in sark_migration.quarantine and tools of quarantined servers: '
   'the capabilities rows the copy writes.';

@@ -52,7 +52,7 @@ BEGIN
     LOOP
       IF target.normalized = 'v1_servers' THEN
         expr := CASE col.name
-          WHEN 'id'                THEN 'r.id'
+          WHEN 'id'                THEN 'sark_migration.v1_id(r.id)'
           WHEN 'name'              THEN 'r.name'
           WHEN 'endpoint'          THEN $e$CASE WHEN r.metadata ->> 'transport' = 'stdio' THEN r.metadata ->> 'endpoint' ELSE r.endpoint END$e$
           WHEN 'command'           THEN $e$CASE WHEN r.metadata ->> 'transport' = 'stdio' THEN r.endpoint ELSE r.metadata ->> 'command' END$e$
@@ -70,8 +70,8 @@ BEGIN
         END;
       ELSE
         expr := CASE col.name
-          WHEN 'id'                THEN 'c.id'
-          WHEN 'server_id'         THEN 'c.resource_id'
+          WHEN 'id'                THEN 'sark_migration.v1_id(c.id)'
+          WHEN 'server_id'         THEN 'sark_migration.v1_id(c.resource_id)'
           WHEN 'name'              THEN 'c.name'
           WHEN 'description'       THEN 'c.description'
           WHEN 'parameters'        THEN 'c.input_schema'
@@ -79,10 +79,14 @@ BEGIN
           WHEN 'last_invoked'      THEN $e$sark_migration.utc_ts(c.metadata ->> 'last_invoked')$e$
           WHEN 'created_at'        THEN $e$sark_migration.utc_ts(c.metadata ->> 'created_at')$e$
           WHEN 'updated_at'        THEN $e$sark_migration.utc_ts(c.metadata ->> 'updated_at')$e$
+          -- (an output_schema set in v2 travels under the reserved "_v2" key, as the reverse sync writes it)
           WHEN 'extra_metadata'    THEN $e$CASE WHEN c.metadata -> '_v1' ? 'extra_metadata'
                 THEN c.metadata -> '_v1' -> 'extra_metadata'
                 ELSE (c.metadata - sark_migration.core_keys('mcp_tools'))
-                     || COALESCE(c.metadata -> '_v1' -> 'extra_metadata_collisions', '{}'::jsonb) END$e$
+                     || COALESCE(c.metadata -> '_v1' -> 'extra_metadata_collisions', '{}'::jsonb)
+                     || CASE WHEN c.output_schema IS DISTINCT FROM '{}'::jsonb
+                             THEN jsonb_build_object('_v2', jsonb_build_object('output_schema', c.output_schema))
+                             ELSE '{}'::jsonb END END$e$
           ELSE format('c.metadata ->> %L', col.name)   -- requires_approval, signature, invocation_count
         END;
       END IF;

@@ -80,7 +80,7 @@ vanished_cap AS (
   SELECT c.id, c.resource_id
   FROM public.capabilities c
   WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
-    AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id::text = c.id)
+    AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = sark_migration.v1_id(c.id))
 ),
 vanished_res AS (
   SELECT r.id,
@@ -89,7 +89,7 @@ vanished_res AS (
                     AND NOT EXISTS (SELECT 1 FROM vanished_cap v WHERE v.id = c.id)) AS has_dependents
   FROM public.resources r
   WHERE sark_migration.is_migrated('resources', r.id, r.metadata)
-    AND NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id::text = r.id)
+    AND NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = sark_migration.v1_id(r.id))
 )
 SELECT 'resources'::text AS target_table, res.would_insert, res.would_update, res.overwrite_preexisting,
        res.unchanged,

@@ -28,6 +28,19 @@
 -- off: the only plan left for it is an index probe, whatever the statistics say. Generic plans
 -- (planned once per session). JIT off: a few rows never repay a compilation.
 
+-- The v2 ids of these v1 ids: their own text, or the v2 id the id map names (001, 003: a row the v2
+-- application created under an id that is not a uuid).
+CREATE OR REPLACE FUNCTION sark_migration.v2_ids(target text, ids uuid[])
+RETURNS text[]
+LANGUAGE sql STABLE
+AS $$
+  SELECT ARRAY(SELECT COALESCE((SELECT m.v2_id FROM sark_migration.id_map m
+                                 WHERE m.target_table = target AND m.v1_id = k OFFSET 0), k::text)
+                 FROM unnest(ids) AS k)
+$$;
+COMMENT ON FUNCTION sark_migration.v2_ids(text, uuid[]) IS
+  'The v2 ids (resources | capabilities) of these v1 ids: the uuid text, or the id sark_migration.id_map names.';
+
 -- Refuses to overwrite a v2 row this migration did not write unless its image is saved.
 -- Called only from the ON CONFLICT ... WHERE of write_*, i.e. only for a changed foreign row.
 CREATE OR REPLACE FUNCTION sark_migration.assert_captured(target text, row_id text)
@@ -55,14 +68,14 @@ SET enable_seqscan = off
 SET jit = off
 AS $$
 DECLARE
-  keys text[] := ids::text[];
+  keys text[] := sark_migration.v2_ids('resources', ids);
 BEGIN
   INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
   SELECT 'resources', r.id, to_jsonb(r)
   FROM unnest(keys) AS k(id)
   CROSS JOIN LATERAL (SELECT * FROM public.resources r WHERE r.id = k.id OFFSET 0) r
   WHERE NOT sark_migration.is_migrated('resources', r.id, r.metadata)
-    AND EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = r.id::uuid)
+    AND EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = sark_migration.v1_id(r.id))
   ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
   GET DIAGNOSTICS captured = ROW_COUNT;
 
@@ -113,14 +126,14 @@ SET enable_seqscan = off
 SET jit = off
 AS $$
 DECLARE
-  keys text[] := ids::text[];
+  keys text[] := sark_migration.v2_ids('capabilities', ids);
 BEGIN
   INSERT INTO sark_migration.preexisting_rows (target_table, id, row_image)
   SELECT 'capabilities', c.id, to_jsonb(c)
   FROM unnest(keys) AS k(id)
   CROSS JOIN LATERAL (SELECT * FROM public.capabilities c WHERE c.id = k.id OFFSET 0) c
   WHERE NOT sark_migration.is_migrated('capabilities', c.id, c.metadata)
-    AND EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = c.id::uuid)
+    AND EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = sark_migration.v1_id(c.id))
   ON CONFLICT ON CONSTRAINT preexisting_rows_pkey DO NOTHING;
   GET DIAGNOSTICS captured = ROW_COUNT;
 

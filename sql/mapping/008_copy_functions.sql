@@ -638,7 +638,9 @@ BEGIN
           WHERE NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id::text = c2.id)
          OFFSET 0) v                                 -- fence: the checks below see survivors only
   WHERE c.id = v.id
-    AND sark_migration.is_migrated('capabilities', c.id, c.metadata);
+    AND sark_migration.is_migrated('capabilities', c.id, c.metadata)
+    -- an id of the v2 application's: its v1 row is under v1_id()
+    AND NOT EXISTS (SELECT 1 FROM public.mcp_tools t WHERE t.id = sark_migration.v1_id(v.id));
   GET DIAGNOSTICS cap_deleted = ROW_COUNT;
 
   -- The FK is ON DELETE CASCADE: a resource that any capability still references (a v2-native
@@ -651,6 +653,7 @@ BEGIN
            WHERE NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id::text = r2.id)
           OFFSET 0) v
     WHERE sark_migration.is_migrated('resources', v.id, v.metadata)
+      AND NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = sark_migration.v1_id(v.id))
   ), del AS (
     DELETE FROM public.resources r
     USING vanished v

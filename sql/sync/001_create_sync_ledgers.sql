@@ -82,7 +82,7 @@ COMMENT ON TABLE sark_migration.reverse_unrepresentable IS
   'version of the row (or has none). An entry goes away when the row becomes representable or is '
   'deleted in v2. Reported by sync --status; after a rollback to v1 these rows are NOT in v1.';
 COMMENT ON COLUMN sark_migration.reverse_unrepresentable.reason IS
-  'not_mcp | id_not_uuid | resource_not_in_v1 | output_schema_not_empty | invalid_value | value_too_long | rejected_by_v1';
+  'not_mcp | resource_not_in_v1 | invalid_value | value_too_long | rejected_by_v1 (before ids that are not uuids and output_schema reached v1 too: id_not_uuid, output_schema_not_empty)';
 COMMENT ON COLUMN sark_migration.reverse_unrepresentable.row_image IS 'the v2 row (to_jsonb) when it was recorded';
 
 CREATE TABLE IF NOT EXISTS sark_migration.reverse_inferred (

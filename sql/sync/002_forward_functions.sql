@@ -144,8 +144,8 @@ BEGIN
 
   -- 2. Servers that are new to v2: their tools may have been waiting for them (orphans, or the
   --    copy has not reached them yet).
-  new_v2 := ARRAY(SELECT k.id FROM unnest(ids) AS k(id)
-                   WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = k.id::text OFFSET 0));
+  new_v2 := ARRAY(SELECT k.id FROM unnest(ids, sark_migration.v2_ids('resources', ids)) AS k(id, v2_id)
+                   WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = k.v2_id OFFSET 0));
 
   -- 3. THE write (a foreign v2 row is saved for rollback before it is overwritten).
   SELECT w.inserted, w.updated INTO inserted, updated FROM sark_migration.write_resources(ids) w;
@@ -228,7 +228,8 @@ BEGIN
   PERFORM sark_migration.write_resources(ARRAY(
     SELECT DISTINCT t.server_id FROM public.mcp_tools t
      WHERE t.id = ANY (ids)
-       AND NOT EXISTS (SELECT 1 FROM public.resources cur WHERE cur.id = t.server_id::text OFFSET 0)));
+       AND NOT EXISTS (SELECT 1 FROM public.resources cur
+                        WHERE cur.id = (sark_migration.v2_ids('resources', ARRAY[t.server_id]))[1] OFFSET 0)));
 
   SELECT w.inserted, w.updated INTO inserted, updated FROM sark_migration.write_capabilities(ids) w;
 

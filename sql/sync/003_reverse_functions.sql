@@ -36,7 +36,6 @@
 
 DO $generate$
 DECLARE
-  uuid_re     constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
   saved_path  text := current_setting('search_path');
   t           record;
   c           record;
@@ -109,7 +108,7 @@ BEGIN
                    ELSE format('(%s)::text', c.default_expr) END;
       IF t.kind = 'servers' THEN
         expr := CASE c.name
-          WHEN 'id'                THEN 'r.id'
+          WHEN 'id'                THEN 'sark_migration.v1_id(r.id)'
           WHEN 'name'              THEN 'r.name'
           WHEN 'transport'         THEN 'x.transport'
           WHEN 'endpoint'          THEN $e$CASE WHEN x.transport = 'stdio' THEN r.metadata ->> 'endpoint' ELSE r.endpoint END$e$
@@ -124,13 +123,17 @@ BEGIN
         END;
       ELSE
         expr := CASE c.name
-          WHEN 'id'                THEN 'c.id'
-          WHEN 'server_id'         THEN 'c.resource_id'
+          WHEN 'id'                THEN 'sark_migration.v1_id(c.id)'
+          WHEN 'server_id'         THEN 'sark_migration.v1_id(c.resource_id)'
           WHEN 'name'              THEN 'c.name'
           WHEN 'description'       THEN 'c.description'
           WHEN 'parameters'        THEN 'c.input_schema'
           WHEN 'sensitivity_level' THEN 'c.sensitivity_level'
-          WHEN 'extra_metadata'    THEN $e$c.metadata - sark_migration.core_keys('mcp_tools')$e$
+          -- an output_schema travels under the reserved "_v2" key (mcp_tools has no column for it)
+          WHEN 'extra_metadata'    THEN $e$(c.metadata - sark_migration.core_keys('mcp_tools'))
+                || CASE WHEN c.output_schema IS DISTINCT FROM '{}'::jsonb
+                        THEN jsonb_build_object('_v2', jsonb_build_object('output_schema', c.output_schema))
+                        ELSE '{}'::jsonb END$e$
           -- v2 capabilities have no timestamps: metadata's, else the v1 row's, else now.
           WHEN 'created_at'        THEN $e$COALESCE((c.metadata ->> 'created_at')::timestamptz, e.created_at, now())$e$
           WHEN 'updated_at'        THEN $e$COALESCE((c.metadata ->> 'updated_at')::timestamptz, e.updated_at, now())$e$
@@ -157,14 +160,14 @@ BEGIN
         '    WHEN r.endpoint ~* ''^https?://.*/sse/?$'' AND ''sse'' = ANY (%s) THEN ''sse''\n'
         '    WHEN r.endpoint ~* ''^[a-z][a-z0-9+.-]*://'' THEN ''http''\n'
         '    ELSE ''stdio'' END AS transport) x\n'
-        'WHERE NOT sark_migration.is_migrated(''resources'', r.id, r.metadata) AND r.protocol = ''mcp'' AND r.id ~ %L',
-        native_sel, native_from, labels, labels, uuid_re);
+        'WHERE NOT sark_migration.is_migrated(''resources'', r.id, r.metadata) AND r.protocol = ''mcp''',
+        native_sel, native_from, labels, labels);
     ELSE
       native_sel := format(
         E'SELECT %s\nFROM %s\nLEFT JOIN LATERAL (SELECT v.created_at, v.updated_at FROM public.mcp_tools v\n'
-        '                    WHERE v.id = c.id::uuid) e ON true\n'
-        'WHERE NOT sark_migration.is_migrated(''capabilities'', c.id, c.metadata) AND c.id ~ %L AND c.resource_id ~ %L',
-        native_sel, native_from, uuid_re, uuid_re);
+        '                    WHERE v.id = sark_migration.v1_id(c.id)) e ON true\n'
+        'WHERE NOT sark_migration.is_migrated(''capabilities'', c.id, c.metadata)',
+        native_sel, native_from);
     END IF;
 
     EXECUTE format('DROP FUNCTION IF EXISTS sark_migration.%I(text[]) CASCADE', 'reverse_image_' || t.kind);
@@ -247,14 +250,14 @@ inferred AS (
 stamped AS (
   UPDATE public.resources r SET updated_at = w.updated_at
   FROM written w
-  WHERE r.id = w.id::text AND r.updated_at IS DISTINCT FROM w.updated_at
+  WHERE r.id = (sark_migration.v2_ids('resources', ARRAY[w.id]))[1] AND r.updated_at IS DISTINCT FROM w.updated_at
 )$x$
       ELSE $x$,
 stamped AS (
   UPDATE public.capabilities c
      SET metadata = jsonb_set(c.metadata, '{updated_at}', to_jsonb(sark_migration.utc_text(w.updated_at)))
   FROM written w
-  WHERE c.id = w.id::text AND c.metadata ? 'updated_at'
+  WHERE c.id = (sark_migration.v2_ids('capabilities', ARRAY[w.id]))[1] AND c.metadata ? 'updated_at'
     AND c.metadata ->> 'updated_at' IS DISTINCT FROM sark_migration.utc_text(w.updated_at)
 )$x$ END;
 
@@ -317,7 +320,6 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-  uuid_re constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
   uids    uuid[];
   ok      text[];
   one     text;
@@ -326,15 +328,15 @@ DECLARE
   msg     text;
 BEGIN
   ids := ARRAY(SELECT DISTINCT k FROM unnest(ids) AS k WHERE k IS NOT NULL);
-  uids := ARRAY(SELECT k::uuid FROM unnest(ids) AS k WHERE k ~ uuid_re);
   written := 0;
   DELETE FROM sark_migration.reverse_unrepresentable u WHERE u.target_table = 'resources' AND u.id = ANY (ids);
   DELETE FROM sark_migration.reverse_inferred i WHERE i.target_table = 'resources' AND i.id = ANY (ids);
 
-  -- Gone from v2: gone from v1 (its tools go with it, ON DELETE CASCADE).
+  -- Gone from v2: gone from v1 (its tools go with it, ON DELETE CASCADE), under its v1 id.
+  uids := ARRAY(SELECT sark_migration.v1_id(k) FROM unnest(ids) AS k
+                 WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = k));
   WITH del AS (
-    DELETE FROM public.mcp_servers s
-    WHERE s.id = ANY (uids) AND NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = s.id::text)
+    DELETE FROM public.mcp_servers s WHERE s.id = ANY (uids)
     RETURNING 1
   )
   SELECT count(*) INTO deleted FROM del;
@@ -350,8 +352,6 @@ BEGIN
       (1, r.protocol IS DISTINCT FROM 'mcp', 'not_mcp',
        format('resources %s has protocol %L; v1 (mcp_servers) holds MCP servers only, so it exists in v2 only.',
               r.id, r.protocol)),
-      (2, r.id !~ uuid_re, 'id_not_uuid',
-       format('resources %s: the id is not a lower-case uuid; mcp_servers.id is a uuid.', r.id)),
       (3, r.metadata ? '_v1' AND r.metadata -> '_v1' ->> 'source' IS DISTINCT FROM 'mcp_servers', 'invalid_value',
        format('resources %s: metadata._v1.source is %L, not mcp_servers.', r.id, r.metadata -> '_v1' ->> 'source')),
       (4, sark_migration.v1_label('public.sensitivitylevel', r.sensitivity_level) IS NULL, 'invalid_value',
@@ -377,6 +377,11 @@ BEGIN
                WHERE r.id = ANY (ids)
                  AND NOT EXISTS (SELECT 1 FROM sark_migration.reverse_unrepresentable u
                                   WHERE u.target_table = 'resources' AND u.id = r.id));
+  -- An id that is not a uuid (SARK's MCP adapter: 'mcp-stdio-d7aaf3bd') goes to v1 under v1_id()
+  -- of it; the map gives it back to the mapping (003), and so to the forward sync and validation.
+  INSERT INTO sark_migration.id_map (target_table, v1_id, v2_id)
+  SELECT 'resources', sark_migration.v1_id(k), k FROM unnest(ok) AS k WHERE NOT sark_migration.is_v1_id(k)
+  ON CONFLICT DO NOTHING;
   IF cardinality(ok) > 0 THEN
     BEGIN
       written := sark_migration.reverse_upsert_servers(ok);
@@ -425,7 +430,6 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-  uuid_re constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
   uids    uuid[];
   ok      text[];
   one     text;
@@ -433,13 +437,13 @@ DECLARE
   msg     text;
 BEGIN
   ids := ARRAY(SELECT DISTINCT k FROM unnest(ids) AS k WHERE k IS NOT NULL);
-  uids := ARRAY(SELECT k::uuid FROM unnest(ids) AS k WHERE k ~ uuid_re);
   written := 0;
   DELETE FROM sark_migration.reverse_unrepresentable u WHERE u.target_table = 'capabilities' AND u.id = ANY (ids);
 
+  uids := ARRAY(SELECT sark_migration.v1_id(k) FROM unnest(ids) AS k
+                 WHERE NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.id = k));
   WITH del AS (
-    DELETE FROM public.mcp_tools t
-    WHERE t.id = ANY (uids) AND NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.id = t.id::text)
+    DELETE FROM public.mcp_tools t WHERE t.id = ANY (uids)
     RETURNING 1
   )
   SELECT count(*) INTO deleted FROM del;
@@ -450,20 +454,12 @@ BEGIN
   CROSS JOIN LATERAL (
     SELECT v.reason, v.detail
     FROM (VALUES
-      (1, c.id !~ uuid_re, 'id_not_uuid',
-       format('capabilities %s: the id is not a lower-case uuid; mcp_tools.id is a uuid.', c.id)),
-      (2, c.resource_id !~ uuid_re, 'resource_not_in_v1',
-       format('capabilities %s: its resource %s has no uuid id, so it is not in v1 (mcp_tools.server_id is a uuid).',
-              c.id, c.resource_id)),
       (3, c.metadata ? '_v1' AND c.metadata -> '_v1' ->> 'source' IS DISTINCT FROM 'mcp_tools', 'invalid_value',
        format('capabilities %s: metadata._v1.source is %L, not mcp_tools.', c.id, c.metadata -> '_v1' ->> 'source')),
-      (4, c.output_schema IS DISTINCT FROM '{}'::jsonb, 'output_schema_not_empty',
-       format('capabilities %s: output_schema is set; mcp_tools has no column for it.', c.id)),
       (5, sark_migration.v1_label('public.sensitivitylevel', c.sensitivity_level) IS NULL, 'invalid_value',
        format('capabilities %s: sensitivity_level %L is not one of v1''s %s.', c.id, c.sensitivity_level,
               enum_range(NULL::public.sensitivitylevel))),
-      (6, CASE WHEN c.resource_id ~ uuid_re
-               THEN NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = c.resource_id::uuid) END,
+      (6, NOT EXISTS (SELECT 1 FROM public.mcp_servers s WHERE s.id = sark_migration.v1_id(c.resource_id)),
        'resource_not_in_v1',
        format('capabilities %s: its resource %s is not in mcp_servers (not an MCP resource, or one v1 cannot '
               'represent: see its own entry); it is written as soon as the resource is.', c.id, c.resource_id))
@@ -479,6 +475,9 @@ BEGIN
                WHERE c.id = ANY (ids)
                  AND NOT EXISTS (SELECT 1 FROM sark_migration.reverse_unrepresentable u
                                   WHERE u.target_table = 'capabilities' AND u.id = c.id));
+  INSERT INTO sark_migration.id_map (target_table, v1_id, v2_id)
+  SELECT 'capabilities', sark_migration.v1_id(k), k FROM unnest(ok) AS k WHERE NOT sark_migration.is_v1_id(k)
+  ON CONFLICT DO NOTHING;
   IF cardinality(ok) > 0 THEN
     BEGIN
       written := sark_migration.reverse_upsert_tools(ok);
@@ -523,12 +522,16 @@ DECLARE
   n_servers bigint;
 BEGIN
   DELETE FROM public.mcp_tools t
-  WHERE NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.id = t.id::text)
+  WHERE NOT EXISTS (SELECT 1 FROM public.capabilities c
+                     WHERE c.id = COALESCE((SELECT m.v2_id FROM sark_migration.id_map m
+                                             WHERE m.target_table = 'capabilities' AND m.v1_id = t.id), t.id::text))
     AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
                      WHERE (q.source_table, q.source_id) IN (('mcp_tools', t.id), ('mcp_servers', t.server_id)));
   GET DIAGNOSTICS n_tools = ROW_COUNT;
   DELETE FROM public.mcp_servers s
-  WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = s.id::text)
+  WHERE NOT EXISTS (SELECT 1 FROM public.resources r
+                     WHERE r.id = COALESCE((SELECT m.v2_id FROM sark_migration.id_map m
+                                             WHERE m.target_table = 'resources' AND m.v1_id = s.id), s.id::text))
     AND NOT EXISTS (SELECT 1 FROM sark_migration.quarantine q
                      WHERE q.source_table = 'mcp_servers' AND q.source_id = s.id);
   GET DIAGNOSTICS n_servers = ROW_COUNT;

@@ -32,7 +32,9 @@ SELECT sark_migration.validation_define_diff_view(
                 FROM public.mcp_servers s
                 WHERE s.id = ANY (ARRAY(SELECT q.source_id FROM sark_migration.quarantine q
                                          WHERE q.source_table = 'mcp_servers'))$q$,
-  right_rows  => $q$SELECT r.id::text AS id, hashtextextended(r.id::text, 0) AS h,
+  -- keyed by the v1 id: the uuid, or the one a row with an id of the v2 application's records
+  right_rows  => $q$SELECT COALESCE(r.metadata -> '_v1' ->> 'v1_id', r.id) AS id,
+                       hashtextextended(COALESCE(r.metadata -> '_v1' ->> 'v1_id', r.id), 0) AS h,
                        jsonb_build_object('name', r.name) AS j
                 FROM public.resources r
                 WHERE sark_migration.is_migrated('resources', r.id, r.metadata)$q$,
@@ -63,7 +65,9 @@ SELECT sark_migration.validation_define_diff_view(
                                          WHERE q.source_table = 'mcp_tools'))
                    OR t.server_id = ANY (ARRAY(SELECT q.source_id FROM sark_migration.quarantine q
                                                 WHERE q.source_table = 'mcp_servers'))$q$,
-  right_rows  => $q$SELECT c.id::text AS id, hashtextextended(c.id::text || '/' || c.resource_id::text, 0) AS h,
+  right_rows  => $q$SELECT COALESCE(c.metadata -> '_v1' ->> 'v1_id', c.id) AS id,
+                       hashtextextended(COALESCE(c.metadata -> '_v1' ->> 'v1_id', c.id) || '/'
+                                        || COALESCE(c.metadata -> '_v1' ->> 'server_v1_id', c.resource_id), 0) AS h,
                        jsonb_build_object('resource_id', c.resource_id, 'name', c.name) AS j
                 FROM public.capabilities c
                 WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)$q$,

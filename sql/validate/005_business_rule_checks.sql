@@ -42,7 +42,7 @@ SELECT sark_migration.validation_define_view(
            count(*) FILTER (WHERE jsonb_typeof(c.input_schema) IS DISTINCT FROM 'object'
                                OR jsonb_typeof(c.output_schema) IS DISTINCT FROM 'object') AS schemas,
            count(*) FILTER (WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
-                              AND NOT c.metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')) AS core
+                              AND NOT c.metadata ?& array_remove(array_remove(sark_migration.core_keys('mcp_tools'), '_v1'), '_v2')) AS core
     FROM public.capabilities c
   )
   -- rules.sensitivity_levels ---------------------------------------------------------------------
@@ -188,11 +188,11 @@ SELECT sark_migration.validation_define_view(
                UNION ALL
                (SELECT jsonb_build_object('table', 'capabilities', 'id', c.id, 'missing_keys',
                          (SELECT jsonb_agg(k ORDER BY k)
-                            FROM unnest(array_remove(sark_migration.core_keys('mcp_tools'), '_v1')) AS k
+                            FROM unnest(array_remove(array_remove(sark_migration.core_keys('mcp_tools'), '_v1'), '_v2')) AS k
                            WHERE NOT c.metadata ? k))
                 FROM public.capabilities c
                 WHERE sark_migration.is_migrated('capabilities', c.id, c.metadata)
-                  AND NOT c.metadata ?& array_remove(sark_migration.core_keys('mcp_tools'), '_v1')
+                  AND NOT c.metadata ?& array_remove(array_remove(sark_migration.core_keys('mcp_tools'), '_v1'), '_v2')
                 ORDER BY c.id LIMIT 20)) y)
            ELSE '[]'::jsonb END)
   FROM r, c

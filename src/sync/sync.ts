@@ -137,10 +137,16 @@ export async function syncRollback(ctx: Context): Promise<SyncMove> {
     }
     await guardDrift(ctx.sql, ctx.options.allowDrift);
     await runSyncAction(ctx, 'disableReverse');
-    const notes = ['The reverse sync is off. v1 holds every v2 write made during the cutover; point the application back at v1.'];
-    if (before.unrepresentable.total > 0) {
-      notes.push(`${before.unrepresentable.total} v2 row(s) could not be represented in v1 and exist in v2 only (sark_migration.reverse_unrepresentable).`);
-    }
+    // Honest: "every write" only when nothing was left out; otherwise how many, why, and where.
+    const left = before.unrepresentable;
+    const notes =
+      left.total === 0
+        ? ['The reverse sync is off. v1 holds every v2 write made during the cutover; point the application back at v1.']
+        : [
+            `The reverse sync is off. v1 holds the v2 writes made during the cutover except ${left.total} row(s) v1 cannot represent, which exist in v2 only: ` +
+              `${left.by_reason.map((r) => `${r.rows} ${r.target_table} (${r.reason})`).join(', ')}. ` +
+              'They are listed in sark_migration.reverse_unrepresentable; decide on them before pointing the application back at v1.',
+          ];
     return finish(ctx, 'rollback', before.phase, true, notes);
   });
 }

@@ -91,14 +91,21 @@ export async function differences(sql: Sql): Promise<Differences> {
     const [d] = await tx<Omit<Differences, 'sample'>[]>`
       with v1s as (select s.* from sark_migration.v1_servers s
                     where not exists (select 1 from sark_migration.quarantine q where q.source_table = 'mcp_servers' and q.source_id = s.id)),
+           -- v2-native rows stand for v1 rows once the reverse sync writes them there (cutover), or
+           -- when v1 has their row (written back earlier); before that they live in v2 alone.
+           reverse as (select exists (select 1 from pg_trigger where tgname like 'sark_sync_reverse%') as is_on),
            v2s as (select * from sark_migration.reverse_image_servers(array(
                     select r.id from resources r where r.protocol = 'mcp'
+                       and ((select is_on from reverse) or sark_migration.is_migrated('resources', r.id, r.metadata)
+                            or exists (select 1 from mcp_servers s where s.id = sark_migration.v1_id(r.id)))
                        and not exists (select 1 from sark_migration.reverse_unrepresentable u where u.target_table = 'resources' and u.id = r.id)))),
            v1t as (select t.* from sark_migration.v1_tools t
                     where not exists (select 1 from sark_migration.quarantine q where q.source_table = 'mcp_tools' and q.source_id = t.id)),
            v2t as (select * from sark_migration.reverse_image_tools(array(
                     select c.id from capabilities c
-                     where not exists (select 1 from sark_migration.reverse_unrepresentable u where u.target_table = 'capabilities' and u.id = c.id))))
+                     where ((select is_on from reverse) or sark_migration.is_migrated('capabilities', c.id, c.metadata)
+                            or exists (select 1 from mcp_tools t where t.id = sark_migration.v1_id(c.id)))
+                       and not exists (select 1 from sark_migration.reverse_unrepresentable u where u.target_table = 'capabilities' and u.id = c.id))))
       select (select count(*) from (select * from v1s except select * from v2s) x)::int as servers_missing_in_v2,
              (select count(*) from (select * from v2s except select * from v1s) x)::int as servers_extra_in_v2,
              (select count(*) from (select * from v1t except select * from v2t) x)::int as tools_missing_in_v2,
