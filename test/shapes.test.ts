@@ -41,6 +41,18 @@ async function modelBuilt(upper: boolean): Promise<{ db: TestDatabase; ctx: Cont
   return { db, ctx };
 }
 
+/** A v1 database as SARK's Alembic builds it (alembic_version 005_gateway_audit), seeded with dirty rows, at v2. */
+async function alembicBuilt(): Promise<{ db: TestDatabase; ctx: Context }> {
+  const db = await freshDatabase('empty');
+  dbs.push(db);
+  await buildAlembicV1(db.sql);
+  const ctx = await db.context({ lockTimeout: '1s' });
+  await seed(ctx, { servers: 120, toolsPerServer: 3, dirty: true });
+  await schemaUp(ctx, {});
+  await ensureMapping(db.sql);
+  return { db, ctx };
+}
+
 const v2Rows = (sql: Sql) =>
   sql<{ t: string; id: string; row: string }[]>`
     select 'resources' as t, id, to_jsonb(r)::text as row from resources r
@@ -49,7 +61,7 @@ const v2Rows = (sql: Sql) =>
 const quarantine = (sql: Sql) =>
   sql<{ reason: string; n: number }[]>`select reason, count(*)::int as n from sark_migration.quarantine group by 1 order by 1`;
 
-describe('a v1 database built by SARK\'s models (upper-case enum labels)', () => {
+describe('v1 databases as SARK\'s models and its Alembic build them', () => {
   it('migrates exactly as the same rows with lower-case labels: the same v2 rows, the same quarantine, validate --full passes', async () => {
     const upper = await modelBuilt(true);
     const lower = await modelBuilt(false);
@@ -71,8 +83,11 @@ describe('a v1 database built by SARK\'s models (upper-case enum labels)', () =>
     expect(full.issues.filter((i) => i.severity === 'error' || i.severity === 'critical')).toEqual([]);
   });
 
-  it('cutover, v2 writes, rollback: v1 holds every v2 write in its own labels, nothing unrepresentable, nothing lost', async () => {
-    const { db, ctx } = await modelBuilt(true);
+  it.each([
+    ['built by the models, upper-case labels', () => modelBuilt(true)],
+    ['built by SARK\'s Alembic (at 005_gateway_audit)', () => alembicBuilt()],
+  ])('%s, dirty rows: copy, cutover, v2 writes, rollback: v1 holds every v2 write in its own labels, nothing unrepresentable, nothing lost', async (_shape, build) => {
+    const { db, ctx } = await build();
     await executeData(ctx, {});
     // The v1 application (writing 'HTTP', 'MEDIUM', ...) while syncing, then the v2 one after the cutover.
     const v1app = await startV1Writer(db.conn, { maxOps: 120, seed: 31 }).done;
@@ -86,12 +101,13 @@ describe('a v1 database built by SARK\'s models (upper-case enum labels)', () =>
     expect(state.unrepresentable.by_reason).toEqual([]);
     const d = await differences(db.sql);
     expect(d, JSON.stringify(d.sample)).toMatchObject(NO_DIFFERENCES);
-    // The v2 application's MCP servers reached v1 with v1's labels.
+    // The v2 application's MCP servers reached v1 in the labels of this database.
     const [native] = await db.sql<{ n: number; transports: string[] }[]>`
       select count(*)::int as n, array_agg(distinct transport::text order by transport::text) as transports
         from mcp_servers where name like 'native %'`;
     expect(native!.n).toBeGreaterThan(0);
-    expect(native!.transports.every((t) => t === t.toUpperCase())).toBe(true);
+    const [{ enum_labels: labels }] = (await db.sql`select enum_labels from sark_migration.v1_variant`) as unknown as [{ enum_labels: string }];
+    expect(native!.transports.every((t) => t === (labels === 'upper' ? t.toUpperCase() : t.toLowerCase()))).toBe(true);
   });
 });
 
