@@ -37,8 +37,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages"
-  # Not `npm ci`: npm 11 writes lock files without the other platforms' optional packages
-  # (rollup, esbuild) and then refuses them in `npm ci`. --no-save keeps the tree untouched.
-  npm install --no-save --no-audit --no-fund --loglevel=error
+  # Pinned: the lock file carries every platform's optional packages (refresh it with
+  # `npm install --package-lock-only`), so `npm ci` accepts it on npm 10 and 11.
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "setup: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1), pgTAP, pg_prove and npm packages are in place"

@@ -6,15 +6,16 @@
  * removed at the end, also after a failure or Ctrl-C.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { openContext, type Context, type GlobalOptions } from '../context.ts';
-import { applySqlFile, PROJECT_ROOT, SQL_DIR } from '../db/sqlFiles.ts';
+import { applySqlFile, SQL_DIR } from '../db/sqlFiles.ts';
 import { createDatabase, startThrowawayServer } from '../db/throwaway.ts';
 import { backup } from '../backup/backup.ts';
 import { planData } from '../data/plan.ts';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, SarkError } from '../errors.ts';
+import { findPgTool } from '../backup/pgtools.ts';
 import { formatDuration, log, step } from '../output.ts';
 import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
 import { renderBenchmark } from '../optimize/report.ts';
@@ -29,7 +30,7 @@ import { summarize, validate } from './validate.ts';
 const DemoOptions = z.object({
   servers: z.number().int().min(1).max(1_000_000).default(2000),
   toolsPerServer: z.number().int().min(0).max(100).default(5),
-  reportDir: z.string().default(join(PROJECT_ROOT, 'reports')),
+  reportDir: z.string().default(resolve('reports')),
 });
 
 export interface DemoResult {
@@ -64,7 +65,10 @@ export async function demo(global: GlobalOptions, o: z.infer<typeof DemoOptions>
       const checklist = await timed('pre-migration checklist (preflight)', () => preflight(ctx, { longTransactionThreshold: '1min', allowDrift: false }));
       log.info(`preflight: ${checklist.status}`);
       const archive = join(o.reportDir, `demo_backup_${process.pid}.dump`);
-      await timed('backup (pg_dump -Fc, verified)', () => backup(ctx, archive));
+      // A machine with Node alone (the npm-packaged server) has no pg_dump: the demo goes on and
+      // says so; `backup` itself, run for real, refuses without one.
+      if (await hasBackupTools(ctx)) await timed('backup (pg_dump -Fc, verified)', () => backup(ctx, archive));
+      else log.info('backup skipped: no pg_dump on this machine (install the PostgreSQL client tools to include it)');
       await timed('phase 1: schema up (migrations 006-007)', () => schemaUp(ctx, {}));
       const plan = await timed('phase 2: data --dry-run', () => planData(ctx));
       for (const p of plan.plan) log.info(`plan ${p.target_table}: insert ${p.would_insert}, quarantined ${p.quarantined}`);
@@ -85,6 +89,19 @@ export async function demo(global: GlobalOptions, o: z.infer<typeof DemoOptions>
   }
 }
 
+/** Whether pg_dump and pg_restore for this server are installed. */
+async function hasBackupTools(ctx: Context): Promise<boolean> {
+  const [row] = await ctx.sql<{ major: number }[]>`select current_setting('server_version_num')::int / 10000 as major`;
+  try {
+    findPgTool('pg_dump', row!.major);
+    findPgTool('pg_restore', row!.major);
+    return true;
+  } catch (e) {
+    if (e instanceof SarkError && e.exitCode === ExitCode.unreachable) return false;
+    throw e;
+  }
+}
+
 /** Some cost rows, so the cost query pattern and the materialized view have data. */
 async function seedCosts(ctx: Context, rows: number) {
   await applySqlFile(ctx.sql, join(SQL_DIR, 'bench', '001_seed_cost_tracking.sql'), false);
@@ -100,7 +117,7 @@ export const demoCommand = defineCommand({
     y
       .option('servers', { type: 'number', default: 2000, describe: 'v1 servers to seed' })
       .option('tools-per-server', { type: 'number', default: 5, describe: 'v1 tools per server' })
-      .option('report-dir', { type: 'string', describe: 'where the report and the backup go (default reports/)' }),
+      .option('report-dir', { type: 'string', describe: 'where the report and the backup go (default ./reports)' }),
   options: DemoOptions,
   run: async (o) => {
     const result = await demo(o, o);

@@ -5,13 +5,24 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refused } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Sql } from './connect.ts';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The package's own directory (where package.json, sql/ and migrations/ are): found by walking up
+ * from this module, which sits at src/db/ in a checkout and inside dist/ in an installed package.
+ */
+export const PROJECT_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sql')) && existsSync(join(dir, 'migrations'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`sark-migrate's sql/ and migrations/ folders are not beside ${from}: the package is incomplete; reinstall it.`);
+  }
+}
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'migrations');
 export const SQL_DIR = join(PROJECT_ROOT, 'sql');
 
