@@ -44,13 +44,14 @@ export function isPgError(e: unknown, code?: string): e is PgErrorLike {
   return typeof c === 'string' && (code === undefined || c === code);
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOENT']);
+export const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOENT']);
 
 /**
  * Turns whatever was thrown into a SarkError so the top level prints one clear sentence and the
  * right exit code. `where` is the redacted connection string.
  */
-export function toSarkError(e: unknown, where: string): SarkError {
+export function toSarkError(thrown: unknown, where: string): SarkError {
+  const e = rootCause(thrown);
   if (e instanceof SarkError) return e;
   if (isPgError(e)) {
     const code = e.code!;
@@ -91,6 +92,15 @@ export function toSarkError(e: unknown, where: string): SarkError {
   }
   const message = e instanceof Error ? e.message : String(e);
   return new SarkError(`Unexpected failure: ${message}.`, 'Re-run with SARK_DEBUG=1 for a stack trace and report it.', ExitCode.failed);
+}
+
+/** node-pg-migrate wraps errors; the PostgreSQL error is the innermost cause. */
+export function rootCause(e: unknown): unknown {
+  let current = e;
+  while (current && typeof current === 'object' && !isPgError(current) && 'cause' in current && (current as { cause: unknown }).cause) {
+    current = (current as { cause: unknown }).cause;
+  }
+  return current;
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -14,6 +14,7 @@ import { copyData, DEFAULT_JOBS, type CopyOptions, type CopyResult } from '../da
 import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { planData, type DataPlan } from '../data/plan.ts';
 import { planRollback, rollback, type RollbackResult } from '../data/rollback.ts';
+import { requirePrivileges } from '../preflight/privileges.ts';
 import { readSchemaState } from '../schema/state.ts';
 import { installDefinitionsBesideSync } from '../sync/sql.ts';
 import { prepareSyncForCopy } from '../sync/sync.ts';
@@ -32,6 +33,7 @@ const Options = z.object({
 /** The whole of `data --execute` as a library call (used by run, demo, bench). */
 export async function executeData(ctx: Context, opts: CopyOptions & { sync?: boolean }): Promise<CopyResult> {
   await requireV2Schema(ctx);
+  await requirePrivileges(ctx, ['data'], 'data --execute');
   return withRunLock(ctx.sql, async () => {
     await guardDrift(ctx.sql, ctx.options.allowDrift);
     // While the sync runs, its triggers read these views: they are not replaced under it.

@@ -8,7 +8,8 @@ import pg from 'pg';
 import postgres from 'postgres';
 import type { ConnectionSettings } from '../config/connection.ts';
 import { redact } from '../config/connection.ts';
-import { toSarkError } from '../errors.ts';
+import { CONNECTION_CODES, isPgError, prerequisiteMissing, SarkError, toSarkError } from '../errors.ts';
+import { probe } from './probe.ts';
 import { log } from '../output.ts';
 
 export type Sql = postgres.Sql<Record<string, never>>;
@@ -72,15 +73,73 @@ export async function openPgClient(c: ConnectionSettings, session: SessionSettin
   }
 }
 
-/** Fails fast with a clear error when the server cannot be reached; returns its version. */
+/**
+ * Fails fast with a clear error when the server cannot be reached; returns its version. As libpq's
+ * connect_timeout, the bound covers the whole start-up (TCP, TLS, login, first answer): a peer
+ * that never completes it is given up on, not waited for.
+ */
 export async function checkReachable(sql: Sql, c: ConnectionSettings): Promise<{ serverVersion: string; serverVersionNum: number }> {
+  const timeoutMs = c.connectTimeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectDeadline()), timeoutMs);
+  });
   try {
-    const [row] = await sql<{ server_version: string; num: number }[]>`
-      select current_setting('server_version') as server_version,
-             current_setting('server_version_num')::int as num`;
+    const [row] = await Promise.race([
+      sql<{ server_version: string; num: number }[]>`
+        select current_setting('server_version') as server_version,
+               current_setting('server_version_num')::int as num`,
+      deadline,
+    ]);
     return { serverVersion: row!.server_version, serverVersionNum: row!.num };
   } catch (e) {
+    if (e instanceof ConnectDeadline || (isPgError(e) && CONNECTION_CODES.has(e.code!))) throw await diagnose(c, e, timeoutMs);
     throw toSarkError(e, redact(c));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class ConnectDeadline extends Error {}
+
+/** The failure as the peer explains it (src/db/probe.ts), in one sentence with its fix. */
+async function diagnose(c: ConnectionSettings, original: unknown, timeoutMs: number): Promise<SarkError> {
+  const where = redact(c);
+  // Short: it only asks whether anything answers at all; a PostgreSQL server answers at once.
+  const answer = await probe(c, Math.min(timeoutMs, 1000));
+  const seconds = c.connectTimeoutSeconds;
+  switch (answer.kind) {
+    case 'other':
+      return prerequisiteMissing(
+        `Something other than PostgreSQL answers at ${where}: it replied "${answer.sent}" to the PostgreSQL handshake.`,
+        'Check the host and port in DATABASE_URL, --database-url or PGHOST/PGPORT: they name another service (PostgreSQL listens on 5432 unless configured otherwise).',
+      );
+    case 'silent':
+      return prerequisiteMissing(
+        `Nothing answered the PostgreSQL handshake at ${where} within ${seconds} s: the port is open, but what listens there is not PostgreSQL, or is stuck.`,
+        'Check the host and port in DATABASE_URL, --database-url or PGHOST/PGPORT; connect_timeout (in the URL, or PGCONNECT_TIMEOUT) sets how long to wait.',
+      );
+    case 'closed':
+      return prerequisiteMissing(
+        `The peer at ${where} hung up on the PostgreSQL handshake: it is not a PostgreSQL server, or a proxy in front of it refused this client.`,
+        'Check the host and port in DATABASE_URL, --database-url or PGHOST/PGPORT, and any proxy or pooler in between.',
+      );
+    case 'postgres':
+      if (!answer.ssl && ['require', 'verify-ca', 'verify-full'].includes(c.sslmode)) {
+        return prerequisiteMissing(
+          `The server at ${where} does not support SSL, but sslmode=${c.sslmode} requires it.`,
+          'Enable TLS on the server (ssl = on, with a certificate, in postgresql.conf), or, on a network you trust, connect with sslmode=prefer or sslmode=disable.',
+        );
+      }
+      if (original instanceof ConnectDeadline) {
+        return prerequisiteMissing(
+          `PostgreSQL at ${where} did not complete the login within ${seconds} s.`,
+          'The server may be overloaded or waiting on an authentication service; raise connect_timeout (in the URL, or PGCONNECT_TIMEOUT) or check the server log.',
+        );
+      }
+      return toSarkError(original, where);
+    case 'unreachable':
+      return toSarkError(original instanceof ConnectDeadline ? { code: answer.code, message: answer.code } : original, where);
   }
 }
 

@@ -5,7 +5,7 @@
  * and jitter. The retried function must compute its own plan each time: part of it may have
  * committed before the failure.
  */
-import { isPgError } from '../errors.ts';
+import { isPgError, rootCause } from '../errors.ts';
 import { log } from '../output.ts';
 import type { Sql } from './connect.ts';
 
@@ -39,15 +39,6 @@ export async function withLockRetry<T>(what: string, fn: (attempt: number) => Pr
       await new Promise((r) => setTimeout(r, wait));
     }
   }
-}
-
-/** node-pg-migrate wraps errors; the PostgreSQL error is the innermost cause. */
-function rootCause(e: unknown): unknown {
-  let current = e;
-  while (current && typeof current === 'object' && !isPgError(current) && 'cause' in current && (current as { cause: unknown }).cause) {
-    current = (current as { cause: unknown }).cause;
-  }
-  return current;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Per-test-file databases on the run's throwaway server, cloned from a template.
  */
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { libpqEnv, toUrl, type ConnectionSettings } from '../../src/config/connection.ts';
@@ -79,6 +79,26 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     stderr: r.stderr,
     json: () => JSON.parse(r.stdout),
   };
+}
+
+/** The same, without blocking this process (for tests that serve something to the CLI). */
+export function runCliAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult & { seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sark-migrate.js'), ...args], {
+      env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
+      cwd: PROJECT_ROOT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout), seconds: (performance.now() - started) / 1000 });
+    });
+  });
 }
 
 /** Runs a SQL file with psql as a DBA would (ON_ERROR_STOP, no psqlrc). */
