@@ -4,8 +4,10 @@
  *
  *   v1 (schema up --to 005)                 → pgtap/01-*.sql
  *   v2 (schema up)                          → pgtap/02-*.sql
- *   migrated (seed clean + dirty, data copy) → pgtap/1*.sql, pgtap/2*.sql
+ *   migrated (seed clean + dirty, data copy) → pgtap/02-*.sql, pgtap/1*.sql, pgtap/2*.sql
+ *   optimized (optimize --optimize)         → the same again
  *   back at v1 (rollback, schema down --to 005) → pgtap/01-*.sql again
+ * Every suite a user may run on a migrated database holds in each state they may run it in.
  *
  * Prints per-file results and writes reports/pgtap.json with the passed/failed assertion counts.
  */
@@ -61,7 +63,9 @@ async function main() {
       prove(conn, 'v2', suites(/^02-.*\.sql$/), tally);
       await seed(ctx, { servers: 300, toolsPerServer: 4, dirty: true });
       await dataStages.migrate(ctx);
-      prove(conn, 'migrated', suites(/^[1-9]\d-.*\.sql$/), tally);
+      prove(conn, 'migrated', suites(/^(02|[1-9]\d)-.*\.sql$/), tally);
+      await dataStages.optimize(ctx);
+      prove(conn, 'optimized', suites(/^(02|[1-9]\d)-.*\.sql$/), tally);
       await dataStages.rollback(ctx);
       await schemaDown(ctx, { to: '005' });
       prove(conn, 'back at v1', suites(/^01-.*\.sql$/), tally);

@@ -6,10 +6,15 @@
 import type { Context } from '../../src/context.ts';
 import { executeData } from '../../src/commands/data.ts';
 import { rollback } from '../../src/data/rollback.ts';
+import { optimizeDatabase } from '../../src/optimize/apply.ts';
 
 export const stages = {
   async migrate(ctx: Context): Promise<void> {
     await executeData(ctx, { batchSize: 250 });
+  },
+  /** `optimize --optimize`: the recommended indexes, statistics, the materialized view. */
+  async optimize(ctx: Context): Promise<void> {
+    await optimizeDatabase(ctx);
   },
   async rollback(ctx: Context): Promise<void> {
     await rollback(ctx);
