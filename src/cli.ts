@@ -27,6 +27,27 @@ function report(error: SarkError) {
   if (process.env.SARK_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
 }
 
+/**
+ * yargs names an unknown flag as it parsed it: `--no-such-flag` as "such-flag, suchFlag" (boolean
+ * negation, then its camelCase alias). Name each as the operator typed it.
+ */
+function asTyped(message: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(message);
+  if (!m) return message;
+  const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const names = [...new Set(m[1]!.split(', ').map(kebab))];
+  const args = process.argv.slice(2);
+  const words = names.filter((n) => args.includes(n));
+  const typed = args.filter((a) => a.startsWith('-')).map((a) => a.split('=')[0]!);
+  const flags = names
+    .filter((n) => !words.includes(n))
+    .map((n) => typed.find((t) => t === `--${n}` || t === `--no-${n}` || t === `-${n}`) ?? (n.length === 1 ? `-${n}` : `--${n}`));
+  return [
+    words.length ? `Unknown command or argument${words.length > 1 ? 's' : ''}: ${words.join(', ')}.` : '',
+    flags.length ? `Unknown option${flags.length > 1 ? 's' : ''}: ${[...new Set(flags)].join(', ')}.` : '',
+  ].filter(Boolean).join(' ');
+}
+
 async function main() {
   output.json = process.argv.includes('--json');
   const cli = yargs(hideBin(process.argv))
@@ -46,7 +67,7 @@ async function main() {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((message, error) => {
       if (error) throw error;
-      throw usageError(message ?? 'Invalid command line.', 'Run `sark-migrate --help` (or `sark-migrate <command> --help`) for usage.');
+      throw usageError(asTyped(message ?? 'Invalid command line.'), 'Run `sark-migrate --help` (or `sark-migrate <command> --help`) for usage.');
     });
   await cli.parseAsync();
 }

@@ -14,6 +14,8 @@ export interface Outcome<R> {
   /** Human rendering of the result, printed to stdout unless --json. */
   human: () => string;
   exitCode?: ExitCode;
+  /** Why the exit code is not 0, in one sentence; --json carries it as `exit.reason`. */
+  reason?: string;
 }
 
 export interface CommandSpec<S extends z.ZodObject> {
@@ -34,11 +36,18 @@ export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Comm
       const own = parseOrUsage(spec.options, argv);
       output.json = global.json;
       const outcome = await spec.run({ ...global, ...own } as z.infer<S> & GlobalOptions);
-      emit(outcome.result, outcome.human);
-      process.exitCode = outcome.exitCode ?? ExitCode.ok;
+      const code = outcome.exitCode ?? ExitCode.ok;
+      // A script reading --json sees why a run exited non-zero without parsing the human text.
+      const result = code !== ExitCode.ok && isRecord(outcome.result)
+        ? { ...outcome.result, exit: { code, reason: outcome.reason ?? 'see the result above' } }
+        : outcome.result;
+      emit(result, outcome.human);
+      process.exitCode = code;
     },
   };
 }
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 function parseOrUsage<S extends z.ZodType>(schema: S, argv: unknown): z.infer<S> {
   const parsed = schema.safeParse(argv);

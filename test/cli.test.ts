@@ -13,7 +13,22 @@ describe('exit codes and errors (CONTRACT.md)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: /m);
     expect(r.stderr).toMatch(/^fix: /m);
-    expect(runCli(['status', '--no-such-flag', '--database-url', db.url]).status).toBe(2);
+    const typo = runCli(['status', '--no-such-flag', '--databse-url', db.url]);
+    expect(typo.status).toBe(2);
+    // Named as typed (yargs said "such-flag, suchFlag" for --no-such-flag).
+    expect(typo.stderr).toMatch(/^error: Unknown options: --no-such-flag, --databse-url\.$/m);
+    expect(r.stderr).toMatch(/^error: Unknown command or argument: frobnicate\.$/m);
+  });
+
+  it('says in --json why it exits 1', async () => {
+    const empty = await freshDatabase('empty');
+    try {
+      const r = runCli(['preflight', '--json', '--database-url', empty.url]);
+      expect(r.status).toBe(1);
+      expect(r.json().exit).toEqual({ code: 1, reason: expect.stringMatching(/^1 blocker\(s\): prerequisites\./) });
+    } finally {
+      await empty.drop();
+    }
   });
 
   it('exits 2 on a bad value, naming the flag', () => {

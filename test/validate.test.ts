@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { libpqEnv } from '../src/config/connection.ts';
-import { validate } from '../src/commands/validate.ts';
+import { summarize, validate } from '../src/commands/validate.ts';
 import { PROJECT_ROOT } from '../src/db/sqlFiles.ts';
 import { ValidationReport, type CheckResult } from '../src/report/schema.ts';
 import { REPORT_SCHEMA_FILE, renderJsonSchema } from '../src/report/writeJsonSchema.ts';
@@ -284,6 +284,10 @@ describe('count checks', () => {
     // v1 = migrated + quarantined, for both tables
     const sc = check(report, 'data.server_count').details as Record<string, number>;
     expect(sc.v1_servers).toBe(sc.migrated! + sc.quarantined!);
+    // The summary counts warnings apart from failures (it said "70 passed, 2 failed … PASSED").
+    const summary = summarize(report, 'here');
+    expect(summary).toMatch(new RegExp(`${report.total_checks} checks: ${report.total_checks - 2} passed, 0 failed, 2 warnings \\(reported, not failures\\)`));
+    expect(summary).toMatch(/STATUS: VALIDATION PASSED/);
   });
 });
 

@@ -15,6 +15,7 @@ import { copyData, type CopyOptions } from '../data/copy.ts';
 import { installDefinitions } from '../db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../db/sqlFiles.ts';
 import { log } from '../output.ts';
+import { tally } from '../report/build.ts';
 import { prepareSyncForCopy } from '../sync/sync.ts';
 
 export interface CopyOutcome {
@@ -53,6 +54,8 @@ export interface ValidateOutcome {
   available: boolean;
   status?: string;
   failed_checks?: number;
+  failures?: number;
+  warnings?: number;
   total_checks?: number;
   note?: string;
 }
@@ -61,7 +64,8 @@ export interface ValidateOutcome {
 export async function runValidateFull(ctx: Context): Promise<ValidateOutcome> {
   try {
     const report = await validate(ctx, 'full');
-    return { available: true, status: report.status, failed_checks: report.failed_checks, total_checks: report.total_checks };
+    const t = tally(report);
+    return { available: true, status: report.status, failed_checks: report.failed_checks, failures: t.failures, warnings: t.warnings, total_checks: report.total_checks };
   } catch (e) {
     // A validation that cannot run is reported, not allowed to throw away an hour of measurements.
     log.warn(`validate --full could not run: ${(e as Error).message}`);

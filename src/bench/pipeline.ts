@@ -154,7 +154,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   // recommended ones are built, concurrently, as `optimize --optimize` builds them.
   const builds = await timed('index builds (recommended, CONCURRENTLY)', true, () => ensureIndexes(ctx, indexDefinitions(), o.build));
   const validate = await timed('validate --full', true, () => runValidateFull(ctx));
-  phases.at(-1)!.note = validate.available ? `${validate.status}: ${validate.failed_checks} of ${validate.total_checks} checks failed` : `could not run: ${validate.note}`;
+  phases.at(-1)!.note = validate.available ? `${validate.status}: ${validate.failures} of ${validate.total_checks} checks failed${validate.warnings ? `, ${validate.warnings} warnings` : ''}` : `could not run: ${validate.note}`;
 
   await timed(`seed cost_tracking: ${o.costRows} rows over 30 days, budgets`, false, async () => {
     for (const f of ['001_seed_cost_tracking.sql', '002_seed_principal_budgets.sql']) await applySqlFile(ctx.sql, join(SQL_DIR, 'bench', f), false);

@@ -87,6 +87,7 @@ export const dataCommand = defineCommand({
         result,
         human: () => describeCopy(result),
         exitCode: result.quarantined > 0 ? ExitCode.failed : ExitCode.ok,
+        reason: `${result.quarantined} v1 rows are quarantined and were not copied: SELECT * FROM sark_migration.quarantine says why.`,
       };
     });
   },

@@ -20,6 +20,7 @@ import { formatDuration, log, step } from '../output.ts';
 import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
 import { renderBenchmark } from '../optimize/report.ts';
 import { preflight } from '../preflight/preflight.ts';
+import { failedNames, tally } from '../report/build.ts';
 import type { ValidationReport } from '../report/schema.ts';
 import { schemaUp } from '../schema/migrate.ts';
 import { readStatus, type DatabaseStatus } from '../status/phase.ts';
@@ -130,10 +131,11 @@ export const demoCommand = defineCommand({
           '',
           `status: database_version ${result.status.database_version}, schema ${result.status.schema_version}, phase ${result.status.phase}`,
           `${result.quarantined} dirty v1 rows were quarantined with their reasons (as designed: seed --dirty makes them).`,
-          `validation: ${result.report.status.toUpperCase()} (${result.report.passed_checks}/${result.report.total_checks} checks)`,
+          `validation: ${result.report.status.toUpperCase()} (${tally(result.report).line})`,
           `report written to ${result.report_path}`,
         ].join('\n'),
       exitCode: result.report.status === 'passed' ? ExitCode.ok : ExitCode.failed,
+      reason: `validation failed: ${failedNames(result.report)}.`,
     };
   },
 });

@@ -47,6 +47,9 @@ function writeOutput(file: string | undefined, text: string) {
   log.ok(`wrote ${file}`);
 }
 
+const INVALID_INDEXES = 'INVALID indexes (a failed concurrent build) are left: `optimize --optimize` rebuilds them.';
+const MISSED_PLANS = 'a query pattern did not use the plan it is written for: see its plan in the result.';
+
 export const optimizeCommand = defineCommand({
   command: 'optimize',
   describe: 'Phase 5: query-pattern benchmark with plans, index analysis and recommendations, concurrent index builds, statistics',
@@ -73,12 +76,12 @@ export const optimizeCommand = defineCommand({
         const result = { analysis, recommendations: recommend(analysis, null) };
         writeOutput(o.output, JSON.stringify(result, null, 2));
         const invalid = analysis.defined_indexes.some((d) => d.invalid) || (analysis.sections['007_invalid_indexes']?.rows.length ?? 0) > 0;
-        return { result, human: () => `${renderAnalysis(analysis)}\n\n${renderRecommendations(result.recommendations)}`, exitCode: invalid ? ExitCode.failed : ExitCode.ok };
+        return { result, human: () => `${renderAnalysis(analysis)}\n\n${renderRecommendations(result.recommendations)}`, exitCode: invalid ? ExitCode.failed : ExitCode.ok, reason: INVALID_INDEXES };
       }
       if (o.benchmark) {
         const result = await runBenchmark(ctx, { runs: o.runs ?? 50 });
         writeOutput(o.output, JSON.stringify(result, null, 2));
-        return { result, human: () => renderBenchmark(result), exitCode: failedBenchmark(result) ? ExitCode.failed : ExitCode.ok };
+        return { result, human: () => renderBenchmark(result), exitCode: failedBenchmark(result) ? ExitCode.failed : ExitCode.ok, reason: MISSED_PLANS };
       }
       if (o.report) {
         const analysis = await runAnalyze(ctx);
@@ -88,7 +91,7 @@ export const optimizeCommand = defineCommand({
         const result = { database: ctx.where, server_version: ctx.server.serverVersion, analysis, benchmark, recommendations };
         writeOutput(o.output, output.json ? JSON.stringify(result, null, 2) : text);
         const invalid = analysis.defined_indexes.some((d) => d.invalid);
-        return { result, human: () => text, exitCode: invalid || failedBenchmark(benchmark) ? ExitCode.failed : ExitCode.ok };
+        return { result, human: () => text, exitCode: invalid || failedBenchmark(benchmark) ? ExitCode.failed : ExitCode.ok, reason: invalid ? INVALID_INDEXES : MISSED_PLANS };
       }
       const result = await withRunLock(ctx.sql, () =>
         optimizeDatabase(ctx, { runs: o.runs ?? 10, build: { maintenanceWorkMem: o.maintenanceWorkMem, parallelWorkers: o.parallelWorkers } }),

@@ -29,7 +29,8 @@ export const preflightCommand = defineCommand({
   run: async (o) =>
     withContext(o, async (ctx) => {
       const result = await preflight(ctx, { saveCounts: o.saveCounts, longTransactionThreshold: o.longTransactionThreshold, allowDrift: o.allowDrift });
-      return { result, human: () => render(result), exitCode: result.summary.blockers ? ExitCode.failed : ExitCode.ok };
+      return { result, human: () => render(result), exitCode: result.summary.blockers ? ExitCode.failed : ExitCode.ok,
+        reason: `${result.summary.blockers} blocker(s): ${result.checks.filter((c) => c.severity === 'blocker').map((c) => c.name).join(', ')}.` };
     }),
 });
 

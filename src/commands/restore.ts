@@ -26,6 +26,7 @@ export const restoreCommand = defineCommand({
       return {
         result,
         exitCode: result.verified ? ExitCode.ok : ExitCode.failed,
+        reason: `the restored tables do not match the backup: ${result.verification.filter((v) => !(v.rows_match && v.content_match)).map((v) => v.table).join(', ')}.`,
         human: () =>
           [
             `restored ${result.archive} (backup of ${result.backup.created_at}) into ${result.target}: ${result.replaces.length} tables, owners ${result.ownership}`,

@@ -39,7 +39,7 @@ export const runCommand = defineCommand({
   run: async (o) =>
     withContext(o, async (ctx) => {
       const { result, exitCode } = await runAll(ctx, o);
-      return { result, human: () => describe(result), exitCode };
+      return { result, human: () => describe(result), exitCode, reason: `the ${result.failed_phase} phase failed: ${result.phases.find((p) => p.phase === result.failed_phase)?.summary ?? ''}` };
     }),
 });
 

@@ -52,6 +52,7 @@ export const schemaCommand = defineCommand({
               ...result.drift.map((d) => `  drift: ${d.path} changed since it was applied`),
             ].join('\n'),
           exitCode: result.drift.length ? 1 : 0,
+          reason: `applied SQL files changed since they were applied: ${result.drift.map((d) => d.path).join(', ')}.`,
         };
       }
       if (o.action === 'down' && !o.to) throw usageError('`schema down` needs --to.', 'Name the migration to return to, e.g. `schema down --to 005`.');

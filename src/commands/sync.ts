@@ -44,7 +44,8 @@ export const syncCommand = defineCommand({
     return withContext(o, async (ctx) => {
       if (o.status) {
         const state = await readSyncState(ctx.sql);
-        return { result: state, human: () => describeState(state), exitCode: state.failures.open > 0 ? ExitCode.failed : ExitCode.ok };
+        return { result: state, human: () => describeState(state), exitCode: state.failures.open > 0 ? ExitCode.failed : ExitCode.ok,
+          reason: `${state.failures.open} sync failure(s) are open: \`sark-migrate sync --retry\` retries them.` };
       }
       const move = o.enable ? await syncEnable(ctx)
         : o.cutover ? await syncCutover(ctx)
@@ -52,7 +53,8 @@ export const syncCommand = defineCommand({
         : o.disable ? await syncDisable(ctx, { force: o.force })
         : await syncRetry(ctx);
       const stillFailing = move.move === 'retry' && (move.retried ?? []).some((r) => !r.resolved);
-      return { result: move, human: () => describeMove(move), exitCode: stillFailing ? ExitCode.failed : ExitCode.ok };
+      return { result: move, human: () => describeMove(move), exitCode: stillFailing ? ExitCode.failed : ExitCode.ok,
+        reason: 'some retried sync failures failed again: `sark-migrate sync --status` lists them.' };
     });
   },
 });

@@ -14,7 +14,7 @@ import { withDefinitionsReadOnly } from '../db/definitions.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
 import { readSchemaState } from '../schema/state.ts';
 import { color, formatDuration, log } from '../output.ts';
-import { buildReport, type CheckRow } from '../report/build.ts';
+import { buildReport, failedNames, tally, type CheckRow } from '../report/build.ts';
 import { SEVERITIES, VALIDATION_MODES, ValidationMode, type ValidationReport } from '../report/schema.ts';
 
 
@@ -84,7 +84,7 @@ export function summarize(report: ValidationReport, where: string): string {
   }
   lines.push(
     '',
-    `${report.total_checks} checks: ${report.passed_checks} passed, ${report.failed_checks} failed`,
+    tally(report).line,
     report.status === 'passed' ? color.green('STATUS: VALIDATION PASSED') : color.red('STATUS: VALIDATION FAILED'),
   );
   return lines.join('\n');
@@ -143,6 +143,7 @@ export const validateCommand = defineCommand({
         result: report,
         human: () => summarize(report, ctx.where),
         exitCode: report.status === 'passed' ? ExitCode.ok : ExitCode.failed,
+        reason: `validation failed: ${failedNames(report)}.`,
       };
     });
   },

@@ -63,3 +63,24 @@ export function buildReport(input: ReportInput): ValidationReport {
     checks,
   });
 }
+
+/**
+ * What a summary line says: failures (error, critical) apart from warnings (warning, info), which
+ * are reported but do not fail the validation.
+ */
+export function tally(report: ValidationReport): { passed: number; failures: number; warnings: number; line: string } {
+  const failures = report.issues.filter((i) => i.severity === 'error' || i.severity === 'critical').length;
+  const warnings = report.issues.length - failures;
+  return {
+    passed: report.passed_checks,
+    failures,
+    warnings,
+    line: `${report.total_checks} checks: ${report.passed_checks} passed, ${failures} failed${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'} (reported, not failures)` : ''}`,
+  };
+}
+
+/** The failing checks by name, most severe first (for one-line reasons). */
+export function failedNames(report: ValidationReport): string {
+  const failing = report.issues.filter((i) => i.severity === 'error' || i.severity === 'critical').map((i) => i.check_name);
+  return failing.length ? failing.join(', ') : 'no check failed';
+}

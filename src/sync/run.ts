@@ -17,6 +17,7 @@ import { ExitCode, SarkError, toSarkError } from '../errors.ts';
 import { optimizeDatabase } from '../optimize/apply.ts';
 import { log } from '../output.ts';
 import { preflight } from '../preflight/preflight.ts';
+import { tally } from '../report/build.ts';
 import { schemaUp } from '../schema/migrate.ts';
 import { readStatus, type DatabaseStatus } from '../status/phase.ts';
 
@@ -102,7 +103,7 @@ const PHASES: Record<RunPhaseName, PhaseImpl> = {
     const failed = report.issues.filter((i) => i.severity === 'error' || i.severity === 'critical');
     return {
       ok: report.status === 'passed',
-      summary: `${report.status}: ${report.passed_checks}/${report.total_checks} checks passed${failed.length ? ` — ${failed.map((i) => i.check_name).join(', ')}` : ''}`,
+      summary: `${report.status}: ${tally(report).line}${failed.length ? ` — ${failed.map((i) => i.check_name).join(', ')}` : ''}`,
       fix: report.status === 'passed' ? undefined : 'See `sark-migrate validate --quick` for each failed check and its fix.',
       result: report,
     };
