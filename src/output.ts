@@ -58,6 +58,37 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/**
+ * One long statement that reports nothing while it runs (the dry-run plan, a validation pass):
+ * on a terminal its elapsed time ticks beside the label; piped, a plain line says it is still
+ * running every 10 s, so a CI log never goes silent for long; nothing when it is quick.
+ */
+export async function working<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const elapsed = () => formatDuration(performance.now() - started);
+  const interactive = isInteractive() && !output.quiet;
+  let shown = false;
+  const timer = setInterval(
+    () => {
+      if (interactive) {
+        shown = true;
+        process.stderr.write(`\r${color.dim('…')} ${label} ${elapsed()}\u001b[K`);
+      } else {
+        log.info(`${label}: still running (${elapsed()})`);
+      }
+    },
+    interactive ? 250 : 10_000,
+  );
+  timer.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+    if (shown) process.stderr.write('\r\u001b[K');
+    if (performance.now() - started > 2000) log.info(`${label}: ${elapsed()}`);
+  }
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;

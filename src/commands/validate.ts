@@ -13,7 +13,7 @@ import { withContext, type Context } from '../context.ts';
 import { withDefinitionsReadOnly } from '../db/definitions.ts';
 import { ExitCode, prerequisiteMissing, usageError } from '../errors.ts';
 import { readSchemaState } from '../schema/state.ts';
-import { color, formatDuration, log } from '../output.ts';
+import { color, formatDuration, log, working } from '../output.ts';
 import { buildReport, failedNames, tally, type CheckRow } from '../report/build.ts';
 import { SEVERITIES, VALIDATION_MODES, ValidationMode, type ValidationReport } from '../report/schema.ts';
 
@@ -35,8 +35,8 @@ export async function validate(ctx: Context, how: ValidationMode | { mode?: Vali
   const { rows, counts } = await withDefinitionsReadOnly(ctx, async (tx) => {
     // The view carries its own planner settings (sark_migration.evaluate_checks): a DBA's SELECT
     // in psql runs exactly this.
-    const rows = await tx.unsafe<CheckRow[]>(
-      `select check_name, severity, passed, message, details from sark_migration.validation_${mode}`,
+    const rows = await working(`validate --${mode}: evaluating sark_migration.validation_${mode}`, () =>
+      tx.unsafe<CheckRow[]>(`select check_name, severity, passed, message, details from sark_migration.validation_${mode}`),
     );
     const [counts] = await tx<ValidationReport['counts'][]>`
       select v1_servers, v1_tools, v2_mcp_resources, v2_mcp_capabilities from sark_migration.validation_counts`;

@@ -5,6 +5,7 @@
 import type { Context } from '../context.ts';
 import type { Sql } from '../db/connect.ts';
 import { withDefinitionsReadOnly } from '../db/definitions.ts';
+import { working } from '../output.ts';
 
 export interface PlanRow {
   target_table: string;
@@ -36,9 +37,9 @@ export interface DataPlan {
 
 export async function planData(ctx: Context, samples = 3): Promise<DataPlan> {
   return withDefinitionsReadOnly(ctx, async (tx) => ({
-    plan: await tx<PlanRow[]>`select * from sark_migration.plan order by target_table desc`,
-    findings: await summarizeFindings(tx),
-    samples: await tx`select * from sark_migration.plan_sample(${samples}::int)`,
+    plan: await working('the plan: every v1 row mapped and compared with v2', () => tx<PlanRow[]>`select * from sark_migration.plan order by target_table desc`),
+    findings: await working('the dirty-data findings', () => summarizeFindings(tx)),
+    samples: await working('sample rows', () => tx`select * from sark_migration.plan_sample(${samples}::int)`),
   }));
 }
 
