@@ -1,15 +1,18 @@
 -- 020_copy_resources.sql
 --
--- What:     copies mcp_servers -> resources (sark_migration.resource_image) in ONE statement:
---           INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE changed. Rows whose v2
---           image is unchanged are not written. Prints last_key, done, inserted, updated, unchanged.
---           Batched instead (one transaction per batch, resumable):
---             SELECT sark_migration.copy_run('resources');                -- run id, e.g. 7
---             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000);  -- repeat until done
---           In lanes (key ranges side by side, what `sark-migrate data --execute --jobs 2` does):
---             SELECT * FROM sark_migration.copy_lanes('resources', 7, 2);      -- lanes 0 and 1
+-- What:     copies mcp_servers -> resources (sark_migration.resource_image) through
+--           write_resources, as `data --execute --offline --jobs 1` does: one statement, one
+--           transaction, progress recorded in sark_migration.copy_progress (an interrupted run is
+--           finished where it stopped, not started again). Rows whose v2 image is unchanged are not
+--           written. Prints the run id, inserted, updated, unchanged, captured (foreign v2 rows
+--           saved before being overwritten), rows_done.
+--           With the forward sync on, mcp_servers is locked in SHARE mode while it runs (the
+--           application's writes wait): stop the application, or let `sark-migrate data --execute`
+--           copy in time-bounded batches instead. What it does, in batches and lanes, by hand:
+--             SELECT sark_migration.copy_run('resources');                         -- run id, e.g. 7
+--             SELECT * FROM sark_migration.copy_lanes('resources', 7, 2);          -- lanes 0 and 1
 --             then, in one psql session per lane, until done:
---             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000, 0);  -- lane 0 (1, ...)
+--             SELECT * FROM sark_migration.copy_batch('resources', 7, 10000, 0);   -- lane 0 (1, ...)
 -- Requires: sql/mapping 001 .. 008 installed; 010 and 011 run.
 -- Runs:     in a transaction of its own (or any); before 021.
-SELECT * FROM sark_migration.copy_resources();
+SELECT * FROM sark_migration.copy_table('resources');

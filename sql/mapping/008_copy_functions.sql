@@ -11,13 +11,17 @@
 --               copy_batch(target, run_id, batch_size, lane, lock_source)
 --                                                           resumable keyset batches + progress,
 --                                                           in key ranges copied side by side
+--             sark_migration.copy_table(target)             -> 020, 021: copy_run + copy_lanes +
+--                                                           copy_batch, in one statement per lane
 --             sark_migration.delete_vanished()              -> 022_delete_vanished.sql
 --             sark_migration.finish_run(run_id)             marks the run complete
+--             sark_migration.finish_open_run()              -> 029_finish_run.sql
+--             sark_migration.copy_completed()               the 'copied' phase of `status`
 --           Every row is written by write_resources / write_capabilities (007): the same upsert
 --           the forward sync uses, which saves a foreign v2 row before overwriting it and does not
 --           touch a row equal to its image; created_at / updated_at are the v1 values.
---           begin_run/finish_run are optional: the steps work without them (psql, 011..022), a
---           runner that uses them gets an exact, scan-only answer to "is there anything to do?".
+--           psql runs the same steps as the CLI (sql/data 010 .. 029), so it leaves the same ledgers:
+--           a run (begin_run .. finish_run) and its copy progress.
 -- Requires: 001 .. 007; public.resources, public.capabilities.
 -- Runs:     in a transaction; idempotent (CREATE OR REPLACE). None of these functions writes v1.
 
@@ -591,6 +595,83 @@ COMMENT ON FUNCTION sark_migration.copy_batch(text, bigint, integer, integer, bo
   'batch per transaction, until done. batch_size NULL = the rest of the lane in one statement. lock_source: '
   'while the forward sync is on (see copy_range). Lane 0 of a run that copy_lanes never planned is the whole '
   'table. A killed run resumes where each lane''s last committed batch ended.';
+
+-- What psql runs (020, 021): the rest of a table's copy run as one statement per unfinished lane,
+-- recorded in copy_progress as `data --execute --offline --jobs 1` records it, so that `status`
+-- says 'copied' afterwards and an interrupted run (by hand or by the CLI) is finished, not
+-- started again. With the forward sync on, each lane locks its v1 rows in SHARE mode while it
+-- runs, as the CLI's offline copy does: the application must be stopped.
+CREATE OR REPLACE FUNCTION sark_migration.copy_table(target text)
+RETURNS TABLE (run_id bigint, lanes integer, inserted bigint, updated bigint, unchanged bigint, captured bigint,
+               rows_done bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  run  bigint := sark_migration.copy_run(target);
+  sync boolean := EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                           WHERE t.tgname LIKE 'sark\_sync\_forward%' AND NOT t.tgisinternal);
+  l    record;
+  b    record;
+BEGIN
+  run_id := run; lanes := 0; inserted := 0; updated := 0; unchanged := 0; captured := 0; rows_done := 0;
+  FOR l IN SELECT * FROM sark_migration.copy_lanes(target, run, 1) LOOP
+    lanes := lanes + 1;
+    SELECT * INTO b FROM sark_migration.copy_batch(target, run, NULL, l.lane, sync);
+    inserted := inserted + b.inserted;
+    updated := updated + b.updated;
+    unchanged := unchanged + b.unchanged;
+    captured := captured + b.captured;
+    rows_done := rows_done + b.rows_done;
+  END LOOP;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.copy_table(text) IS
+  'Copies target (resources | capabilities) to the end in one transaction: every unfinished lane of its copy '
+  'run (a new run of one lane, or the interrupted one), through copy_batch, progress recorded. psql''s copy '
+  '(020, 021). With the forward sync on, locks the v1 rows (SHARE): for a stopped application only.';
+
+-- The 'copied' phase of `status`. Each copy is a run per target table (copy_run()); the newest
+-- run of each is the one that counts, and it is complete when every one of its lanes is: an
+-- interrupted re-run means the copy is not complete.
+CREATE OR REPLACE FUNCTION sark_migration.copy_completed()
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+  SELECT count(*) FILTER (WHERE newest.finished) = 2
+  FROM (SELECT p.target_table, bool_and(p.finished_at IS NOT NULL) AS finished
+          FROM sark_migration.copy_progress p
+         WHERE p.run_id = (SELECT max(q.run_id) FROM sark_migration.copy_progress q
+                            WHERE q.target_table = p.target_table)
+         GROUP BY p.target_table) AS newest
+$$;
+COMMENT ON FUNCTION sark_migration.copy_completed() IS
+  'true when every lane of the newest copy run of both resources and capabilities has finished '
+  '(copy_progress.finished_at).';
+
+-- psql's last step (029): the run that 010 opened is complete once every step committed.
+CREATE OR REPLACE FUNCTION sark_migration.finish_open_run()
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  open_run bigint;
+BEGIN
+  SELECT max(r.run_id) INTO open_run FROM sark_migration.runs r WHERE r.finished_at IS NULL;
+  IF open_run IS NULL THEN
+    RETURN NULL;                              -- 010 found nothing to do: no run was opened
+  END IF;
+  IF NOT sark_migration.copy_completed() THEN
+    RAISE EXCEPTION 'sark_migration: run % cannot be finished: the copy of resources or capabilities is not complete', open_run
+      USING HINT = 'Run sql/data/020_copy_resources.sql and 021_copy_capabilities.sql (they resume), then 022 and this file.';
+  END IF;
+  PERFORM sark_migration.finish_run(open_run);
+  RETURN open_run;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.finish_open_run() IS
+  'Finishes the newest unfinished run (begin_run) once both copies are complete; returns its id, or NULL when '
+  'none is open. After it, a re-run that finds nothing changed is a no-op without reading an image.';
 
 -- ---------------------------------------------------------------------------------------------
 -- 022: v1 rows deleted since an earlier copy

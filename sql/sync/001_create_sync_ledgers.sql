@@ -15,8 +15,6 @@
 --             sark_migration.v1_writes                a counter of the application's v1 write
 --                                                     statements while the forward sync is on (not the
 --                                                     reverse sync's); decommission refuses while it moves
---           and sark_migration.copy_completed(): true when the newest copy run of both target
---           tables has finished (the 'copied' phase of `status`).
 -- Requires: the mapping's 001 (schema sark_migration, table copy_progress).
 -- Runs:     in a transaction; idempotent (IF NOT EXISTS, CREATE OR REPLACE); never drops a ledger.
 
@@ -97,21 +95,3 @@ CREATE TABLE IF NOT EXISTS sark_migration.reverse_inferred (
 COMMENT ON TABLE sark_migration.reverse_inferred IS
   'v1 values the reverse sync inferred for a v2-native row that did not carry them (e.g. transport '
   'from the endpoint''s form when metadata.transport is absent). The row was written to v1 with it.';
-
--- The 'copied' phase. Each data --execute is a run per target table (copy_run()); the newest run
--- of each is the one that counts, and it is complete when every one of its lanes is: an
--- interrupted re-run means the copy is not complete.
-CREATE OR REPLACE FUNCTION sark_migration.copy_completed()
-RETURNS boolean
-LANGUAGE sql STABLE
-AS $$
-  SELECT count(*) FILTER (WHERE newest.finished) = 2
-  FROM (SELECT p.target_table, bool_and(p.finished_at IS NOT NULL) AS finished
-          FROM sark_migration.copy_progress p
-         WHERE p.run_id = (SELECT max(q.run_id) FROM sark_migration.copy_progress q
-                            WHERE q.target_table = p.target_table)
-         GROUP BY p.target_table) AS newest
-$$;
-COMMENT ON FUNCTION sark_migration.copy_completed() IS
-  'true when every lane of the newest copy run of both resources and capabilities has finished '
-  '(copy_progress.finished_at).';

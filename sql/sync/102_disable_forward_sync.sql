@@ -5,10 +5,11 @@
 --           would keep flowing to v1 but v1 writes would stop reaching v2. To force it anyway (it
 --           then drops the reverse triggers too): SET sark_migration.force = 'on' before running.
 --           Records 'forward_disabled' in sark_migration.sync_log.
--- Requires: sql/sync 001 .. 004 installed.
+-- Requires: sql/tool 002 (lock_tables); sql/sync 001 .. 004 where the sync was ever enabled.
 -- Locks:    ACCESS EXCLUSIVE on mcp_servers and mcp_tools (DROP TRIGGER) for an instant, under
 --           lock_timeout (500ms here unless the session has one): re-run on "lock timeout".
--- Runs:     in ONE transaction; idempotent (drops only what exists).
+-- Runs:     in ONE transaction; idempotent (drops only what exists; nothing when the sync was
+--           never installed).
 --           psql -X -v ON_ERROR_STOP=1 -f sql/sync/102_disable_forward_sync.sql
 BEGIN;
 SELECT set_config('lock_timeout', '500ms', true) WHERE current_setting('lock_timeout') = '0';
@@ -19,6 +20,11 @@ DECLARE
   forced boolean := COALESCE(current_setting('sark_migration.force', true), '') IN ('on', 'true', '1');
   n      int := 0;
 BEGIN
+  -- Never installed (a copy made without the sync): nothing to turn off, so rollback runs it anyway.
+  IF to_regclass('sark_migration.sync_triggers') IS NULL THEN
+    RAISE NOTICE 'the sync was never installed: nothing to turn off';
+    RETURN;
+  END IF;
   IF EXISTS (SELECT 1 FROM sark_migration.sync_triggers WHERE direction = 'reverse') THEN
     IF NOT forced THEN
       RAISE EXCEPTION 'the reverse sync is on (cutover): disabling the forward sync now would stop v1 writes from reaching v2'

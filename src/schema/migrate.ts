@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { openPgClient } from '../db/connect.ts';
 import { withLockRetry } from '../db/retry.ts';
-import { ensureLedger, MIGRATIONS_DIR, projectPath, runScript, sha256, SQL_DIR } from '../db/sqlFiles.ts';
+import { applySqlFile, ensureLedger, MIGRATIONS_DIR, projectPath, runScript, sha256, SQL_DIR } from '../db/sqlFiles.ts';
 import { refused, usageError } from '../errors.ts';
 import { log } from '../output.ts';
 import { requirePrivileges } from '../preflight/privileges.ts';
@@ -198,16 +198,13 @@ function runnerBase() {
 
 /**
  * SARK's Alembic reads alembic_version to know the head; the migration ids are SARK's revision ids,
- * so the newest applied migration is written there.
+ * so the newest applied migration is written there (sql/tool/005, which psql users call too).
  */
 async function syncAlembicVersion(ctx: Context): Promise<string | null> {
-  const head = (await readSchemaState(ctx.sql)).applied.at(-1) ?? null;
-  await ctx.sql.begin(async (tx) => {
-    await tx`create table if not exists public.alembic_version (version_num varchar(32) not null, constraint alembic_version_pkc primary key (version_num))`;
-    await tx`delete from public.alembic_version where version_num is distinct from ${head}`;
-    if (head) await tx`insert into public.alembic_version (version_num) values (${head}) on conflict do nothing`;
-  });
-  return head;
+  await ensureLedger(ctx.sql);
+  await applySqlFile(ctx.sql, join(SQL_DIR, 'tool', '005_migration_ledger.sql'));
+  const [row] = await ctx.sql<{ head: string | null }[]>`select sark_migration.set_alembic_head() as head`;
+  return row!.head;
 }
 
 async function recordMigrationHashes(ctx: Context): Promise<void> {
