@@ -1,7 +1,7 @@
 /**
  * sark-migrate: the command line. Commands live one per module under src/commands; this file only
  * wires them into yargs, declares the options every command shares, and turns any failure into one
- * clear sentence with its fix and the exit code CONTRACT.md promises.
+ * clear sentence with its fix and the exit code docs/CONTRACT.md promises.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

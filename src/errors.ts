@@ -1,5 +1,5 @@
 /**
- * Exit codes are part of the contract (CONTRACT.md): scripts branch on them.
+ * Exit codes are part of the contract (docs/CONTRACT.md): scripts branch on them.
  */
 export const ExitCode = {
   ok: 0,

@@ -7,7 +7,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-describe('exit codes and errors (CONTRACT.md)', () => {
+describe('exit codes and errors (docs/CONTRACT.md)', () => {
   it('exits 2 on an unknown command or flag, with the fix', () => {
     const r = runCli(['frobnicate']);
     expect(r.status).toBe(2);

@@ -2,7 +2,7 @@
  * `validate [--quick|--full|--schema|--data|--relationships] [--output FILE]`: Phase 3 of the runbook.
  * Every check is a row of a SQL view (sql/validate); this module evaluates the mode's view —
  * sark_migration.validation_<mode>, exactly what a DBA queries in psql — in one read-only snapshot,
- * turns the rows into the CONTRACT.md report (validated by its zod schema before anything is
+ * turns the rows into the docs/CONTRACT.md report (validated by its zod schema before anything is
  * written), writes it and prints a summary grouped by severity. Takes no lock, leaves nothing behind.
  */
 import { accessSync, constants, writeFileSync } from 'node:fs';
@@ -128,7 +128,7 @@ export const validateCommand = defineCommand({
       .option('schema', { type: 'boolean', default: false, describe: 'tables, columns, constraints, indexes, ledgers' })
       .option('data', { type: 'boolean', default: false, describe: 'counts, fidelity and business rules' })
       .option('relationships', { type: 'boolean', default: false, describe: 'orphans and references' })
-      .option('output', { type: 'string', describe: 'write the JSON report (CONTRACT.md, report.schema.json) to this file' }),
+      .option('output', { type: 'string', describe: 'write the JSON report (docs/CONTRACT.md, report.schema.json) to this file' }),
   options: Options,
   run: async (o) => {
     const mode = chosenMode(o);

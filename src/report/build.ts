@@ -1,5 +1,5 @@
 /**
- * Rows of a validation view → the CONTRACT.md report. Pure: the caller supplies the rows, the
+ * Rows of a validation view → the docs/CONTRACT.md report. Pure: the caller supplies the rows, the
  * counts and the clock, so the shape is testable without a database. The result is parsed with the
  * zod schema, so a report that does not match the contract is never returned, let alone written.
  */

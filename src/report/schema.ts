@@ -1,5 +1,5 @@
 /**
- * The validation report of CONTRACT.md, as a zod schema: the single source of its shape. The
+ * The validation report of docs/CONTRACT.md, as a zod schema: the single source of its shape. The
  * runner validates every report against it before writing it, and `report.schema.json` (shipped at
  * the top of the project) is generated from it (`npx tsx src/report/writeJsonSchema.ts`).
  *
@@ -71,7 +71,7 @@ export const ValidationReport = z
   })
   .meta({
     title: 'sark-migrate validation report',
-    description: 'Written by `sark-migrate validate --output FILE` and embedded in the results of `run` and `demo` (CONTRACT.md).',
+    description: 'Written by `sark-migrate validate --output FILE` and embedded in the results of `run` and `demo` (docs/CONTRACT.md).',
   });
 export type ValidationReport = z.infer<typeof ValidationReport>;
 
