@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { toUrl } from '../src/config/connection.ts';
 import { cpuBetween } from '../src/bench/cpu.ts';
+import { durabilityOf } from '../src/bench/pipeline.ts';
+import { startThrowawayServer } from '../src/db/throwaway.ts';
 import { openSql } from '../src/db/connect.ts';
 import { runCli } from './support/db.ts';
 
@@ -21,7 +23,7 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:A0,insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
@@ -30,7 +32,7 @@ describe('bench', () => {
     // Every load moved every row, whichever way it indexed them (under the live application, the
     // forward sync moved the rows it updated before the copy reached them).
     expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
-      ['insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
+      ['naive:A0', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
     );
     // The live load: the same copy while an application writes v1; every statement went through.
     expect(result.live.writer.statements).toBeGreaterThan(50);
@@ -43,6 +45,14 @@ describe('bench', () => {
     expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:A_vs_lanes:A', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));
     expect(result.pipeline.copy_vs_floor).toBeGreaterThan(0);
     expect(result.pipeline.copy_vs_lanes_floor).toBeGreaterThan(0);
+    // The naive upsert (the public script's approach) is what "x times the naive copy" divides by;
+    // its re-run rewrites every row, so it is timed too.
+    const naive = result.loads.find((l: any) => l.name === 'naive:A0');
+    expect(naive.rerun_seconds).toBeGreaterThan(0);
+    expect(result.pipeline.copy_vs_naive).toBe(result.ratios['copy:A_vs_naive:A0']);
+    expect(result.pipeline.pipeline_vs_naive).toBeCloseTo(result.pipeline.seconds / naive.seconds, 1);
+    // The figures say which cluster they come from: the test server is the fast, non-durable one.
+    expect(result.durability).toEqual({ durable: false, label: expect.stringMatching(/^NOT DURABLE \(fsync off/) });
     // The second data --execute writes nothing, by its own count and by the tuples' xmin.
     expect(result.noop_rerun).toMatchObject({ written: 0, touched: 0 });
     expect(result.validate).toMatchObject({ available: true, status: 'passed', failed_checks: 0 });
@@ -66,4 +76,25 @@ describe('server CPU between two samples', () => {
     const b = { processes: new Map([[1, 12], [3, 4]]), reaped: 106 };
     expect(cpuBetween(a, b)).toEqual({ total_seconds: 2 + 4 + 1, busiest_process_seconds: 4 });
   });
+});
+
+describe.skipIf(Boolean(process.env.DATABASE_URL))('the cluster bench starts unless --fast', () => {
+  it('is durable as users run PostgreSQL, memory sized, and its figures say so', async () => {
+    const server = await startThrowawayServer({ durability: 'durable' });
+    try {
+      const sql = openSql(server.admin, {}, 1);
+      try {
+        const rows = await sql<{ name: string; setting: string }[]>`
+          select name, current_setting(name) as setting
+            from unnest(array['fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'max_wal_size']) as name`;
+        const settings = Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+        expect(settings).toEqual({ fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', shared_buffers: '1GB', max_wal_size: '8GB' });
+        expect(durabilityOf(settings)).toEqual({ durable: true, label: 'durable (fsync on, synchronous_commit on, full_page_writes on)' });
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });

@@ -17,7 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { GlobalOptions } from '../context.ts';
 import { openContext, type Context } from '../context.ts';
-import { createDatabase, dropDatabase, startThrowawayServer } from '../db/throwaway.ts';
+import { createDatabase, dropDatabase, startThrowawayServer, type Durability } from '../db/throwaway.ts';
 import { SQL_DIR, applySqlFile } from '../db/sqlFiles.ts';
 import { log, step } from '../output.ts';
 import { runBenchmark, type BenchmarkResult } from '../optimize/benchmark.ts';
@@ -33,6 +33,8 @@ import { prepareCopy, runCopy, runValidateFull, type ValidateOutcome } from './h
 import { describeLoad, resetV2, runLoad, type LoadName, type LoadRun } from './strategies.ts';
 
 export interface BenchOptions {
+  /** the throwaway cluster: durable (PostgreSQL's defaults, as users run) unless asked for speed */
+  durability: Durability;
   servers: number;
   toolsPerServer: number;
   costRows: number;
@@ -59,6 +61,8 @@ export interface BenchResult {
   finished_at: string;
   scale: { servers: number; tools_per_server: number; tools: number; cost_rows: number };
   server: Record<string, string>;
+  /** read from the server's settings, whoever started it: every figure below holds for this */
+  durability: { durable: boolean; label: string };
   machine: { cpus: number; memory_gb: number; load_average_at_start: number[] };
   phases: Phase[];
   loads: LoadRun[];
@@ -71,6 +75,10 @@ export interface BenchResult {
     copy_vs_floor: number | null;
     /** vs the same bare INSERT in as many lanes as the copy (lanes:A) */
     copy_vs_lanes_floor: number | null;
+    /** vs the naive single-statement upsert (naive:A0), the public implementation's approach */
+    copy_vs_naive: number | null;
+    /** the whole pipeline (schema up, copy, indexes, validate --full) vs the naive upsert alone */
+    pipeline_vs_naive: number | null;
     under_60s: boolean;
   };
   /** the copy while an application writes v1 (live:A) next to the same copy alone (copy:A) */
@@ -91,7 +99,7 @@ export interface NoopRerun {
 
 export async function runBench(global: GlobalOptions, o: BenchOptions): Promise<BenchResult> {
   const started = new Date();
-  const server = await step('starting a throwaway PostgreSQL', () => startThrowawayServer({ databaseUrl: global.databaseUrl }));
+  const server = await step(`starting a throwaway PostgreSQL (${o.durability})`, () => startThrowawayServer({ databaseUrl: global.databaseUrl, durability: o.durability }));
   const name = `sark_bench_${process.pid}`;
   try {
     const conn = await createDatabase(server, name);
@@ -172,6 +180,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   const ratio = (a?: LoadRun, b?: LoadRun) => (a && b && b.seconds > 0 ? Math.round((a.seconds / b.seconds) * 100) / 100 : undefined);
   const ratios: Record<string, number> = {};
   const pairs: [string, LoadRun | undefined, LoadRun | undefined][] = [
+    ['copy:A_vs_naive:A0', by('copy:A'), by('naive:A0')],
     ['copy:A_vs_floor', by('copy:A'), by('insert:A')],
     ['copy:A_vs_lanes:A', by('copy:A'), by('lanes:A')],
     ['live:A_vs_copy:A', by('live:A'), by('copy:A')],
@@ -191,11 +200,14 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   const fastest = candidates.reduce((a, b) => (b.seconds < a.seconds ? b : a), candidates[0] ?? final);
   const floorRun = by('insert:A');
   const pipelineSeconds = phases.filter((p) => p.pipeline).reduce((s, p) => s + p.seconds, 0);
+  const naive = by('naive:A0');
+  const settings = await serverSettings(ctx);
   return {
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),
     scale: { servers: o.servers, tools_per_server: o.toolsPerServer, tools, cost_rows: o.costRows },
-    server: await serverSettings(ctx),
+    server: settings,
+    durability: durabilityOf(settings),
     machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), load_average_at_start: loadAtStart },
     phases,
     loads: runs,
@@ -209,6 +221,8 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
       copy_seconds: final.seconds,
       copy_vs_floor: final.name === 'copy:A' ? (ratio(final, floorRun) ?? null) : null,
       copy_vs_lanes_floor: final.name === 'copy:A' ? (ratio(final, by('lanes:A')) ?? null) : null,
+      copy_vs_naive: ratio(final, naive) ?? null,
+      pipeline_vs_naive: naive ? Math.round((pipelineSeconds / naive.seconds) * 100) / 100 : null,
       under_60s: pipelineSeconds < 60,
     },
     live: by('live:A')
@@ -242,10 +256,19 @@ async function noopRerun(ctx: Context, copy: CopyOptions): Promise<NoopRerun> {
   return { seconds, written: result.resources + result.capabilities, touched: Number(n) + Math.abs((await v2Rows()) - rowsBefore) };
 }
 
+/** Durable as users run PostgreSQL: every commit flushed, torn pages repairable. */
+export function durabilityOf(settings: Record<string, string>): { durable: boolean; label: string } {
+  const durable = settings.fsync === 'on' && settings.full_page_writes === 'on' && settings.synchronous_commit !== 'off';
+  const these = `fsync ${settings.fsync}, synchronous_commit ${settings.synchronous_commit}, full_page_writes ${settings.full_page_writes}`;
+  return durable
+    ? { durable, label: `durable (${these})` }
+    : { durable, label: `NOT DURABLE (${these}): faster than any production database; compare only with other non-durable runs` };
+}
+
 async function serverSettings(ctx: Context): Promise<Record<string, string>> {
   const rows = await ctx.sql<{ name: string; setting: string }[]>`
     select name, current_setting(name) as setting from unnest(array['server_version', 'shared_buffers', 'work_mem',
       'maintenance_work_mem', 'max_parallel_maintenance_workers', 'max_parallel_workers_per_gather', 'fsync',
-      'synchronous_commit', 'full_page_writes', 'max_wal_size', 'jit']) as name`;
+      'synchronous_commit', 'full_page_writes', 'max_wal_size', 'checkpoint_timeout', 'jit']) as name`;
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
 }

@@ -10,8 +10,10 @@ const sec = (s: number) => `${s.toFixed(1)} s`;
 
 export function renderBench(r: BenchResult, file?: string): string {
   const floor = r.loads.find((s) => s.name === 'insert:A');
+  const naive = r.loads.find((s) => s.name === 'naive:A0');
   const lines = [
     `bench: ${r.scale.servers.toLocaleString('en-US')} servers, ${r.scale.tools.toLocaleString('en-US')} tools, ${r.scale.cost_rows.toLocaleString('en-US')} cost rows; PostgreSQL ${r.server.server_version}, ${r.machine.cpus} cores (load average ${r.machine.load_average_at_start.join(' ')} at start)`,
+    `  cluster: ${r.durability.label}; shared_buffers ${r.server.shared_buffers}, max_wal_size ${r.server.max_wal_size}, checkpoint_timeout ${r.server.checkpoint_timeout}, work_mem ${r.server.work_mem}`,
     '',
     `  ${pad('phase', 72)} ${lpad('time', 10)}  pipeline`,
     ...r.phases.map((p) => `  ${pad(p.name, 72)} ${lpad(formatDuration(p.seconds * 1000), 10)}  ${p.pipeline ? 'yes' : ''}${p.note ? `  (${p.note})` : ''}`),
@@ -32,6 +34,12 @@ export function renderBench(r: BenchResult, file?: string): string {
       : []),
     `  no-op re-run of data --execute: ${sec(r.noop_rerun.seconds)}, ${r.noop_rerun.written} rows written (${r.noop_rerun.touched} tuples with a newer xmin)`,
     `  pipeline (schema up + definitions + copy + ANALYZE + index builds + validate): ${sec(r.pipeline.seconds)}${r.pipeline.under_60s ? ' (< 60 s)' : ' (>= 60 s)'}; copy ${sec(r.pipeline.copy_seconds)} = ${r.pipeline.copy_vs_floor ?? '-'} x the floor${r.pipeline.copy_vs_lanes_floor !== null ? `, ${r.pipeline.copy_vs_lanes_floor} x the bare INSERT in as many lanes` : ''}`,
+    ...(naive
+      ? [
+          `  against the naive upsert (${sec(naive.seconds)}; its re-run on the loaded tables ${naive.rerun_seconds !== undefined ? sec(naive.rerun_seconds) : '-'}, rewriting every row): ` +
+            `copy ${r.pipeline.copy_vs_naive ?? '-'} x, whole pipeline ${r.pipeline.pipeline_vs_naive ?? '-'} x`,
+        ]
+      : []),
     '',
     '  query patterns (p50 / p95 ms; goal = runbook target / 10):',
     ...r.benchmark.patterns.map(

