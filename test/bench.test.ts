@@ -23,7 +23,7 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:A0,insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
@@ -32,7 +32,7 @@ describe('bench', () => {
     // Every load moved every row, whichever way it indexed them (under the live application, the
     // forward sync moved the rows it updated before the copy reached them).
     expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
-      ['naive:A0', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
+      ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
     );
     // The live load: the same copy while an application writes v1; every statement went through.
     expect(result.live.writer.statements).toBeGreaterThan(50);
@@ -47,9 +47,9 @@ describe('bench', () => {
     expect(result.pipeline.copy_vs_lanes_floor).toBeGreaterThan(0);
     // The naive upsert (the public script's approach) is what "x times the naive copy" divides by;
     // its re-run rewrites every row, so it is timed too.
-    const naive = result.loads.find((l: any) => l.name === 'naive:A0');
+    const naive = result.loads.find((l: any) => l.name === 'naive:S');
     expect(naive.rerun_seconds).toBeGreaterThan(0);
-    expect(result.pipeline.copy_vs_naive).toBe(result.ratios['copy:A_vs_naive:A0']);
+    expect(result.pipeline.copy_vs_naive).toBe(result.ratios['copy:A_vs_naive:S']);
     expect(result.pipeline.pipeline_vs_naive).toBeCloseTo(result.pipeline.seconds / naive.seconds, 1);
     // The figures say which cluster they come from: the test server is the fast, non-durable one.
     expect(result.durability).toEqual({ durable: false, label: expect.stringMatching(/^NOT DURABLE \(fsync off/) });

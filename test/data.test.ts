@@ -271,6 +271,9 @@ describe('lanes', () => {
   it('copies key ranges side by side; a v2 row that appears in a range after its probe is compared, never skipped', async () => {
     const { db, ctx } = await seeded({ servers: 90, tools: 3 });
     await installDefinitions(db.sql);
+    // (The write watermark's triggers are in place, as after a first run: creating them would wait
+    // for the other session.)
+    await db.sql`select sark_migration.install_write_watermark()`;
     // Another session writes one server's row into resources, the way the forward sync would, but
     // with a stale name, and has not committed when the copy probes the range ("fresh") and inserts.
     const other = await db.sql.reserve();
@@ -303,12 +306,50 @@ describe('lanes', () => {
       select target_table, count(*)::int as n from sark_migration.copy_progress where finished_at is not null group by 1 order by 1`;
     expect(lanes).toEqual([{ target_table: 'capabilities', n: 3 }, { target_table: 'resources', n: 3 }]);
     expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
-    // Another session wrote v2 during that run, so the next one compares (and writes nothing);
-    // the one after proves from its watermark alone that there is nothing to do.
+    // Another session wrote v2 during that run (it held its write lock when the run began, so the
+    // run kept no write watermark): the next one compares every row (and writes nothing); the one
+    // after proves from the watermark alone that there is nothing to do.
     const again = await copyData(ctx, { jobs: 1 });
     expect(again.tables.map((t) => [t.inserted + t.updated, t.batches > 0])).toEqual([[0, true], [0, true]]);
     const third = await copyData(ctx, { jobs: 2 });
     expect(third.tables.map((t) => [t.inserted + t.updated, t.batches])).toEqual([[0, 0], [0, 0]]);
+  });
+});
+
+describe('the write watermark', () => {
+  it('proves "nothing changed" without reading a row, and never misses a write', async () => {
+    const { db, ctx } = await seeded({ servers: 30, tools: 2 });
+    await executeData(ctx, { sync: false });
+    const updatedResources = (r: Awaited<ReturnType<typeof copyData>>) => r.tables.find((t) => t.table === 'resources')!.updated;
+    const first = async () => (await db.sql<{ id: string }[]>`select min(id::text) as id from mcp_servers`)[0]!.id;
+
+    // Unchanged since the last run: a no-op, decided by the counter alone.
+    const [quiet] = await db.sql<{ noop: boolean; reason: string }[]>`select noop, reason from sark_migration.begin_run()`;
+    expect(quiet).toMatchObject({ noop: true, reason: expect.stringContaining('by the write watermark') });
+
+    // A write made with triggers "off" (session_replication_role = replica: pg_restore, logical
+    // replication) is counted all the same: ENABLE ALWAYS.
+    await db.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update mcp_servers set name = name || ' (replica)' where id = ${await first()}`;
+    });
+    expect(updatedResources(await copyData(ctx, { jobs: 1 }))).toBe(1);
+
+    // A transaction that wrote before a run began and commits after the run read the row: the run
+    // cannot see it, so it must not become the proof that nothing changed.
+    // (Another change, committed, so that this run has work to do and records its watermark.)
+    await db.sql`update mcp_servers set name = name || ' (other)' where id = (select max(id::text)::uuid from mcp_servers)`;
+    const other = await db.sql.reserve();
+    try {
+      await other`begin`;
+      await other`update mcp_servers set name = name || ' (late)' where id = ${await first()}`;
+      expect(updatedResources(await copyData(ctx, { jobs: 1 }))).toBe(1);
+      await other`commit`;
+    } finally {
+      other.release();
+    }
+    expect(updatedResources(await copyData(ctx, { jobs: 1 }))).toBe(1);
+    expect(await inverseDifferences(db.sql)).toEqual({ servers: 0, tools: 0 });
   });
 });
 

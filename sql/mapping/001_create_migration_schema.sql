@@ -149,3 +149,12 @@ COMMENT ON COLUMN sark_migration.runs.copied IS 'per target table: image rows th
 COMMENT ON COLUMN sark_migration.runs.definitions IS 'definitions_hash() at begin_run: other definitions, other images';
 COMMENT ON COLUMN sark_migration.runs.started_at IS 'begin_run';
 COMMENT ON COLUMN sark_migration.runs.finished_at IS 'finish_run: every step completed; NULL = interrupted or running';
+
+-- The write watermark (008): moved by every write statement to a tracked table but the run's own.
+CREATE SEQUENCE IF NOT EXISTS sark_migration.tracked_writes;
+COMMENT ON SEQUENCE sark_migration.tracked_writes IS
+  'moved by the sark_watermark trigger of each tracked table on every write statement except the copy''s own';
+ALTER TABLE sark_migration.runs ADD COLUMN IF NOT EXISTS watermark jsonb;
+COMMENT ON COLUMN sark_migration.runs.watermark IS
+  'write_watermark() at begin_run: the counter, the triggers and the tables'' catalog identity; NULL when another '
+  'transaction held a write lock on a tracked table then (the watermark cannot prove "nothing changed")';

@@ -136,19 +136,15 @@ COMMENT ON FUNCTION sark_migration.changed_since(sark_migration.runs, text[]) IS
   'NULL when none of tbls was written since run r began except by r itself (xmin not visible to r''s first '
   'snapshot, outside r.writer_xids) and their row counts are what r left; otherwise the reason.';
 
--- Why the last finished run is not current any more, or NULL if it is.
-CREATE OR REPLACE FUNCTION sark_migration.why_not_current()
+-- Why run r cannot stand for the present whatever the data: other definitions, or a cutover
+-- prerequisite it predates. NULL when only the data can tell.
+CREATE OR REPLACE FUNCTION sark_migration.why_run_outdated(r sark_migration.runs)
 RETURNS text
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-  r          sark_migration.runs;
   enabled_at timestamptz;
 BEGIN
-  SELECT * INTO r FROM sark_migration.runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1;
-  IF NOT FOUND THEN
-    RETURN 'no finished run yet';
-  END IF;
   IF r.definitions IS DISTINCT FROM sark_migration.definitions_hash() THEN
     RETURN format('the sark_migration definitions changed since run %s', r.run_id);
   END IF;
@@ -160,7 +156,25 @@ BEGIN
       RETURN format('the forward sync was enabled after run %s began', r.run_id);
     END IF;
   END IF;
-  RETURN sark_migration.changed_since(r, sark_migration.tracked_tables());
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.why_run_outdated(sark_migration.runs) IS
+  'Why run r is outdated whatever the data (definitions changed, the forward sync enabled after it began); NULL if not.';
+
+-- Why the last finished run is not current any more, or NULL if it is.
+CREATE OR REPLACE FUNCTION sark_migration.why_not_current()
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  r sark_migration.runs;
+BEGIN
+  SELECT * INTO r FROM sark_migration.runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN 'no finished run yet';
+  END IF;
+  RETURN COALESCE(sark_migration.why_run_outdated(r), sark_migration.changed_since(r, sark_migration.tracked_tables()));
 END
 $$;
 COMMENT ON FUNCTION sark_migration.why_not_current() IS
@@ -221,6 +235,115 @@ $$;
 COMMENT ON FUNCTION sark_migration.note_run(text, bigint, text, bigint) IS
   'Called by every step that writes: records the transaction and its net row change in the open run (if any).';
 
+-- ---------------------------------------------------------------------------------------------
+-- The write watermark: "nothing changed" without reading a row
+-- ---------------------------------------------------------------------------------------------
+-- why_not_current() reads every tracked table (xmin and count): 10 s at 10,000,000 tools. This is
+-- as exact and reads no row: a statement-level trigger (sark_watermark) on every tracked table
+-- moves the sequence tracked_writes on each INSERT, UPDATE, DELETE and TRUNCATE, except the
+-- run's own (its step functions carry SET sark_migration.run_write = on). ENABLE ALWAYS: it fires
+-- under session_replication_role = replica too. begin_run records the counter, the triggers, the
+-- sequence and the tables' catalog identity (a rewrite, TRUNCATE or ALTER TABLE changes their
+-- relfilenode or pg_class row); a later begin_run is a no-op when all of it is as the last
+-- finished run began. One gap is closed by refusing the watermark: a transaction that wrote and
+-- moved the counter before begin_run read it, but commits after the run's reads, is a change the
+-- run never saw; it still holds its write lock on the table when begin_run looks, so a run that
+-- begins while another transaction holds one records no watermark, and the next re-run takes
+-- the exact path that reads the tables (why_not_current).
+
+-- Never fails the application's write: if the counter cannot move, the watermark no longer
+-- matches... unless nothing moves it at all, so a failure here also drops every watermark.
+CREATE OR REPLACE FUNCTION sark_migration.count_tracked_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER                              -- the application's role needs no grant on our schema
+SET search_path = pg_catalog
+AS $$
+BEGIN
+  IF current_setting('sark_migration.run_write', true) IS DISTINCT FROM 'on' THEN
+    BEGIN
+      PERFORM nextval('sark_migration.tracked_writes');
+    EXCEPTION WHEN others THEN
+      RAISE WARNING 'sark_migration: could not count a write to % (%); the next copy reads every row', TG_TABLE_NAME, SQLERRM;
+      PERFORM set_config('sark_migration.watermark_broken', 'on', false);
+    END;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.count_tracked_write() IS
+  'Trigger sark_watermark on every tracked table: moves sark_migration.tracked_writes once per write statement '
+  '(not for the copy''s own, which set sark_migration.run_write). Never raises.';
+
+-- DDL on the application's tables (CREATE TRIGGER: SHARE ROW EXCLUSIVE for an instant); run it
+-- under a short lock_timeout and retry, as the CLI does.
+CREATE OR REPLACE FUNCTION sark_migration.install_write_watermark()
+RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  tbl     text;
+  created integer := 0;
+BEGIN
+  FOREACH tbl IN ARRAY sark_migration.tracked_tables() LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid = tbl::regclass AND t.tgname = 'sark_watermark' AND t.tgenabled = 'A') THEN
+      EXECUTE format('DROP TRIGGER IF EXISTS sark_watermark ON %s', tbl);
+      EXECUTE format('CREATE TRIGGER sark_watermark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.count_tracked_write()', tbl);
+      EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER sark_watermark', tbl);
+      created := created + 1;
+    END IF;
+  END LOOP;
+  RETURN created;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.install_write_watermark() IS
+  'Creates the sark_watermark trigger on every tracked table where it is missing or not ENABLE ALWAYS; returns '
+  'how many it created. Takes SHARE ROW EXCLUSIVE on those tables for an instant.';
+
+-- What begin_run records, and what a later begin_run compares: NULL when it cannot prove anything.
+CREATE OR REPLACE FUNCTION sark_migration.write_watermark()
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  counter bigint;
+  mark    jsonb;
+BEGIN
+  IF to_regclass('sark_migration.tracked_writes') IS NULL
+     OR current_setting('sark_migration.watermark_broken', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
+  -- The counter first, then the locks: a writer that moved it before this read holds its lock
+  -- until it ends, so it is seen below unless it already committed (and the run will read it).
+  SELECT s.last_value + CASE WHEN s.is_called THEN 0 ELSE -1 END INTO counter FROM sark_migration.tracked_writes s;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+              WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                AND l.relation = ANY (SELECT to_regclass(t)::oid FROM unnest(sark_migration.tracked_tables()) t)
+                AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+                AND l.pid <> pg_backend_pid()) THEN
+    RETURN NULL;
+  END IF;
+  SELECT jsonb_build_object(
+           'writes', counter,
+           'sequence', 'sark_migration.tracked_writes'::regclass::oid,
+           'tables', jsonb_agg(jsonb_build_array(c.oid, c.relfilenode, c.xmin::text, t.oid) ORDER BY c.oid))
+    INTO mark
+    FROM unnest(sark_migration.tracked_tables()) AS tt(name)
+    JOIN pg_catalog.pg_class c ON c.oid = to_regclass(tt.name)
+    LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid AND t.tgname = 'sark_watermark' AND t.tgenabled = 'A';
+  -- Every table must carry its trigger, or writes to it are not counted.
+  IF jsonb_path_exists(mark, '$.tables[*][3] ? (@ == null)') OR jsonb_array_length(mark -> 'tables') <> cardinality(sark_migration.tracked_tables()) THEN
+    RETURN NULL;
+  END IF;
+  RETURN mark;
+END
+$$;
+COMMENT ON FUNCTION sark_migration.write_watermark() IS
+  'The write counter, the sequence, and per tracked table its oid, relfilenode, pg_class xmin and sark_watermark '
+  'trigger; NULL when a trigger is missing or another transaction holds a write lock on a tracked table.';
+
 CREATE OR REPLACE FUNCTION sark_migration.begin_run()
 RETURNS TABLE (run_id bigint, noop boolean, reason text, copied jsonb)
 LANGUAGE plpgsql
@@ -228,17 +351,26 @@ AS $$
 DECLARE
   why  text;
   last sark_migration.runs;
+  mark jsonb;
 BEGIN
+  -- Read before anything else: the watermark of this run, if it begins.
+  mark := sark_migration.write_watermark();
+  SELECT * INTO last FROM sark_migration.runs r WHERE r.finished_at IS NOT NULL ORDER BY r.run_id DESC LIMIT 1;
+  -- Without reading a row: nothing was written to a tracked table since the last run began.
+  IF FOUND AND mark IS NOT NULL AND last.watermark = mark AND sark_migration.why_run_outdated(last) IS NULL THEN
+    RETURN QUERY SELECT last.run_id, true,
+      format('nothing changed since run %s began (no write since, by the write watermark)', last.run_id), last.copied;
+    RETURN;
+  END IF;
   why := sark_migration.why_not_current();
   IF why IS NULL THEN
-    SELECT * INTO last FROM sark_migration.runs r WHERE r.finished_at IS NOT NULL ORDER BY r.run_id DESC LIMIT 1;
     RETURN QUERY SELECT last.run_id, true, format('nothing changed since run %s began', last.run_id), last.copied;
     RETURN;
   END IF;
 
   -- One statement: the snapshot whose xmin is recorded is the one the counts are read in.
-  INSERT INTO sark_migration.runs AS r (snapshot, row_counts, begin_counts, definitions)
-  SELECT pg_current_snapshot(), c.counts, c.counts, sark_migration.definitions_hash()
+  INSERT INTO sark_migration.runs AS r (snapshot, row_counts, begin_counts, definitions, watermark)
+  SELECT pg_current_snapshot(), c.counts, c.counts, sark_migration.definitions_hash(), mark
   FROM (SELECT jsonb_build_object(
                  'public.mcp_servers',              (SELECT count(*) FROM public.mcp_servers),
                  'public.mcp_tools',                (SELECT count(*) FROM public.mcp_tools),
@@ -277,6 +409,7 @@ DROP FUNCTION IF EXISTS sark_migration.capture_preexisting();
 CREATE OR REPLACE FUNCTION sark_migration.refresh_quarantine()
 RETURNS TABLE (added bigint, removed bigint, held_servers bigint, held_tools bigint)
 LANGUAGE plpgsql
+SET sark_migration.run_write = 'on'                -- the run's own writes do not move the watermark
 -- Hash joins over a million ids fit in memory instead of spilling in batches.
 SET work_mem = '128MB'
 AS $$
@@ -369,6 +502,7 @@ CREATE OR REPLACE FUNCTION sark_migration.copy_range(target text, after uuid, ba
                                                      lock_source boolean DEFAULT false)
 RETURNS TABLE (last_key uuid, done boolean, inserted bigint, updated bigint, unchanged bigint, captured bigint)
 LANGUAGE plpgsql
+SET sark_migration.run_write = 'on'
 AS $$
 DECLARE
   source text;
@@ -679,6 +813,7 @@ COMMENT ON FUNCTION sark_migration.finish_open_run() IS
 CREATE OR REPLACE FUNCTION sark_migration.delete_vanished()
 RETURNS TABLE (target_table text, deleted bigint, kept bigint)
 LANGUAGE plpgsql
+SET sark_migration.run_write = 'on'
 -- The anti-joins on the text of the ids have no index to probe: a nested loop would be quadratic
 -- and a merge join sorts a million strings twice, so hash joins only (in memory: work_mem).
 SET work_mem = '128MB'

@@ -10,7 +10,7 @@ const sec = (s: number) => `${s.toFixed(1)} s`;
 
 export function renderBench(r: BenchResult, file?: string): string {
   const floor = r.loads.find((s) => s.name === 'insert:A');
-  const naive = r.loads.find((s) => s.name === 'naive:A0');
+  const naive = r.loads.find((s) => s.name === 'naive:S');
   const lines = [
     `bench: ${r.scale.servers.toLocaleString('en-US')} servers, ${r.scale.tools.toLocaleString('en-US')} tools, ${r.scale.cost_rows.toLocaleString('en-US')} cost rows; PostgreSQL ${r.server.server_version}, ${r.machine.cpus} cores (load average ${r.machine.load_average_at_start.join(' ')} at start)`,
     `  cluster: ${r.durability.label}; shared_buffers ${r.server.shared_buffers}, max_wal_size ${r.server.max_wal_size}, checkpoint_timeout ${r.server.checkpoint_timeout}, work_mem ${r.server.work_mem}`,

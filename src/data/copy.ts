@@ -13,6 +13,7 @@
  */
 import { withPoolOf, type Context } from '../context.ts';
 import { one } from '../db/connect.ts';
+import { withLockRetry } from '../db/retry.ts';
 import { log, progress, timedDebug } from '../output.ts';
 import { forwardSyncOn } from '../sync/state.ts';
 import { BatchSizer, batchCapMs, DEFAULT_BATCH_TIME_MS, MAX_BATCH_ROWS, runBatch } from './batches.ts';
@@ -78,6 +79,13 @@ export const DEFAULT_JOBS = 2;
 export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<CopyResult> {
   const started = performance.now();
   const sql = ctx.sql;
+  // The write watermark's triggers (DDL on the tracked tables, an instant under lock_timeout,
+  // retried): with them, a re-run on an unchanged database proves it in time independent of size.
+  const created = await withLockRetry('write watermark', () => sql<{ n: number }[]>`select sark_migration.install_write_watermark() as n`, undefined, {
+    sql,
+    tables: ['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities'],
+  });
+  if (Number(created[0]!.n) > 0) log.debug(`write watermark: ${created[0]!.n} triggers created`);
   // The run watermark: when no input row was written since the last finished run began (and the
   // definitions are the same), every step would write nothing — proven without computing an image.
   const run = one(await timedDebug('begin_run', () => sql<{ run_id: number; noop: boolean; reason: string; copied: Record<string, number> }[]>`
