@@ -381,6 +381,23 @@ describe('a lane that fails', () => {
 });
 
 describe('rollback', () => {
+  it('waits out a session that holds capabilities briefly (autovacuum does, right after a copy) instead of failing', async () => {
+    const { db, ctx } = await seeded({ servers: 10, tools: 2 });
+    await executeData(ctx, { sync: false });
+    const holder = await db.sql.reserve();
+    try {
+      // The lock autovacuum takes: it conflicts with the rollback's, not with the application's writes.
+      await holder`begin`;
+      await holder`lock table capabilities in share update exclusive mode`;
+      const release = new Promise((r) => setTimeout(r, 1500)).then(() => holder`commit`);
+      const r = await rollback(ctx);
+      await release;
+      expect(r.rollback.find((x) => x.target_table === 'capabilities')!.deleted).toBe(20);
+    } finally {
+      holder.release();
+    }
+  });
+
   it('removes exactly what the migration wrote; v2-native rows (even protocol mcp) stay, and so does a resource they reference', async () => {
     const { db, ctx } = await seeded({ servers: 20, tools: 2 });
     await executeData(ctx, { sync: false });

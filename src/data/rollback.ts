@@ -7,6 +7,7 @@
 import type { Context } from '../context.ts';
 import { installDefinitions, withDefinitionsReadOnly } from '../db/definitions.ts';
 import { withRunLock } from '../db/lock.ts';
+import { withLockRetry } from '../db/retry.ts';
 import { disableForwardForRollback, syncBeforeRollback } from '../sync/sync.ts';
 
 export interface RollbackRow {
@@ -48,6 +49,15 @@ async function rollbackPlan(ctx: Context): Promise<RollbackRow[]> {
   );
 }
 
+/**
+ * One transaction that locks resources and capabilities first (lock_tables, NOWAIT under
+ * lock_timeout). Right after a copy, autovacuum works on both tables for minutes and holds a lock
+ * that conflicts: the rollback then failed at once ("could not obtain lock on relation
+ * capabilities"). Retried as DDL is, with autovacuum made to yield, as PostgreSQL itself would.
+ */
 async function rollbackData(ctx: Context): Promise<RollbackRow[]> {
-  return ctx.sql<RollbackRow[]>`select * from sark_migration.rollback()`;
+  return withLockRetry('rollback', () => ctx.sql<RollbackRow[]>`select * from sark_migration.rollback()`, undefined, {
+    sql: ctx.sql,
+    tables: ['public.resources', 'public.capabilities'],
+  });
 }
