@@ -276,24 +276,33 @@ COMMENT ON FUNCTION sark_migration.count_tracked_write() IS
   '(not for the copy''s own, which set sark_migration.run_write). Never raises.';
 
 -- DDL on the application's tables (CREATE TRIGGER: SHARE ROW EXCLUSIVE for an instant); run it
--- under a short lock_timeout and retry, as the CLI does.
+-- under a short lock_timeout and retry on 55P03, as the CLI does.
 CREATE OR REPLACE FUNCTION sark_migration.install_write_watermark()
 RETURNS integer
 LANGUAGE plpgsql
 AS $$
 DECLARE
   tbl     text;
+  missing regclass[];
   created integer := 0;
 BEGIN
-  FOREACH tbl IN ARRAY sark_migration.tracked_tables() LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-                    WHERE t.tgrelid = tbl::regclass AND t.tgname = 'sark_watermark' AND t.tgenabled = 'A') THEN
-      EXECUTE format('DROP TRIGGER IF EXISTS sark_watermark ON %s', tbl);
-      EXECUTE format('CREATE TRIGGER sark_watermark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.count_tracked_write()', tbl);
-      EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER sark_watermark', tbl);
-      created := created + 1;
-    END IF;
+  missing := ARRAY(SELECT t::regclass FROM unnest(sark_migration.tracked_tables()) AS t
+                    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                                       WHERE g.tgrelid = t::regclass AND g.tgname = 'sark_watermark' AND g.tgenabled = 'A'));
+  IF cardinality(missing) = 0 THEN
+    RETURN 0;
+  END IF;
+  -- Every table first, without waiting while holding one (lock_tables): CREATE TRIGGER table by
+  -- table waited for the next table while holding the last, and an application transaction
+  -- writing them in the other order (a server, then its tools, each with the sync's v2 write) was
+  -- cancelled as the deadlock's victim (seen under the writer of test/load.test.ts).
+  PERFORM sark_migration.lock_tables(missing, 'SHARE ROW EXCLUSIVE');
+  FOREACH tbl IN ARRAY missing::text[] LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS sark_watermark ON %s', tbl);
+    EXECUTE format('CREATE TRIGGER sark_watermark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION sark_migration.count_tracked_write()', tbl);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER sark_watermark', tbl);
+    created := created + 1;
   END LOOP;
   RETURN created;
 END
