@@ -4,9 +4,10 @@
 --             sark_migration.begin_run()                    opens a run; says "noop" when the last
 --                                                           finished run is provably still current
 --             sark_migration.refresh_quarantine()           -> 011_refresh_quarantine.sql
---             sark_migration.copy_resources(after, batch_size, range_end)    -> 020_copy_resources.sql
---             sark_migration.copy_capabilities(after, batch_size, range_end) -> 021_copy_capabilities.sql
---               both: copy_range(target, ...), a keyset range written through write_* (007)
+--             sark_migration.copy_resources(after, batch_size, range_end)
+--             sark_migration.copy_capabilities(after, batch_size, range_end)
+--               both: copy_range(target, ...), a keyset range written through write_* (007),
+--               without a ledger
 --             sark_migration.copy_run(target) / copy_lanes(target, run_id, lanes) /
 --               copy_batch(target, run_id, batch_size, lane, lock_source)
 --                                                           resumable keyset batches + progress,
@@ -576,8 +577,8 @@ AS $$
   FROM sark_migration.copy_range('resources', after, batch_size, range_end) c
 $$;
 COMMENT ON FUNCTION sark_migration.copy_resources(uuid, integer, uuid) IS
-  'copy_range(''resources'', ...) without locks: copies mcp_servers -> resources, by default all of it in one '
-  'statement (020_copy_resources.sql).';
+  'copy_range(''resources'', ...) without locks or progress ledger: copies mcp_servers -> resources, by default '
+  'all of it in one statement. psql''s 020 uses copy_table, which records its run.';
 
 CREATE OR REPLACE FUNCTION sark_migration.copy_capabilities(after uuid DEFAULT NULL, batch_size integer DEFAULT NULL,
                                                            range_end uuid DEFAULT NULL)
@@ -588,8 +589,8 @@ AS $$
   FROM sark_migration.copy_range('capabilities', after, batch_size, range_end) c
 $$;
 COMMENT ON FUNCTION sark_migration.copy_capabilities(uuid, integer, uuid) IS
-  'copy_range(''capabilities'', ...) without locks: copies mcp_tools -> capabilities (021_copy_capabilities.sql). '
-  'Run after copy_resources has finished (capabilities reference resources).';
+  'copy_range(''capabilities'', ...) without locks or progress ledger: copies mcp_tools -> capabilities. Run after '
+  'copy_resources has finished (capabilities reference resources). psql''s 021 uses copy_table.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Resumable batching: progress recorded in the batch's own transaction, per lane
