@@ -55,6 +55,7 @@ describe('bench', () => {
     expect(result.durability).toEqual({ durable: false, label: expect.stringMatching(/^NOT DURABLE \(fsync off/) });
     // The second data --execute writes nothing, by its own count and by the tuples' xmin.
     expect(result.noop_rerun).toMatchObject({ written: 0, touched: 0 });
+    expect(result.tool_peak_rss_mb).toBeGreaterThan(20);
     expect(result.validate).toMatchObject({ available: true, status: 'passed', failed_checks: 0 });
     expect(result.benchmark.patterns.length).toBeGreaterThanOrEqual(8);
     for (const p of result.benchmark.patterns) expect(p.error, p.id).toBeUndefined();

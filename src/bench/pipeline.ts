@@ -65,6 +65,8 @@ export interface BenchResult {
   /** read from the server's settings, whoever started it: every figure below holds for this */
   durability: { durable: boolean; label: string };
   machine: { cpus: number; memory_gb: number; load_average_at_start: number[] };
+  /** the tool's own process (not the server's): its peak resident set size over the whole run */
+  tool_peak_rss_mb: number;
   phases: Phase[];
   loads: LoadRun[];
   ratios: Record<string, number>;
@@ -210,6 +212,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
     server: settings,
     durability: durabilityOf(settings),
     machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), load_average_at_start: loadAtStart },
+    tool_peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     phases,
     loads: runs,
     ratios,

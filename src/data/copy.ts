@@ -110,7 +110,7 @@ export async function copyData(ctx: Context, opts: CopyOptions = {}): Promise<Co
   let captured = 0;
   try {
     for (const { target, source } of COPY_TARGETS) {
-      const t = await copyTable(lanes, target, source, held(source), { ...opts, jobs, lockSource, targetMs });
+      const t = await copyTable(ctx, lanes, target, source, held(source), { ...opts, jobs, lockSource, targetMs });
       captured += t.captured;
       tables.push(t.table);
     }
@@ -142,22 +142,32 @@ interface LaneRow {
   finished: boolean;
 }
 
+/**
+ * `plan` is the command's own session; `lanes` has the batch cap as statement_timeout, so only the
+ * batches run there: planning the lanes (lane_ends reads every key) and counting the source took
+ * longer than the 500 ms cap at 10,000,000 tools, and the copy stopped with "canceling statement
+ * due to statement timeout" (bench at 1,000,000 servers).
+ */
 async function copyTable(
-  ctx: Context,
+  plan: Context,
+  lanesPool: Context,
   target: CopyTarget,
   source: string,
   quarantined: number,
   opts: CopyOptions & { jobs: number; lockSource: boolean; targetMs: number },
 ): Promise<{ table: TableCopy; captured: number }> {
-  const sql = ctx.sql;
   const started = performance.now();
-  const { run } = one(await sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`);
+  const { run } = one(await plan.sql<{ run: number }[]>`select sark_migration.copy_run(${target}) as run`);
   // Planned on the first call of the run; a resumed run keeps the lanes it was planned with.
-  const lanes = await sql<LaneRow[]>`
+  const lanes = await plan.sql<LaneRow[]>`
     select lane, rows_done, finished from sark_migration.copy_lanes(${target}, ${run}, ${opts.jobs}::int)`;
   const done = new Map(lanes.map((l) => [l.lane, Number(l.rows_done)]));
   const resumedRows = [...done.values()].reduce((a, b) => a + b, 0);
-  const { total } = one(await sql.unsafe<{ total: number }[]>(`select count(*)::int as total from public.${source}`));
+  // For the progress bar only: the planner's estimate (fresh after ANALYZE), counted when there is none.
+  const { total } = one(await plan.sql.unsafe<{ total: number }[]>(`
+    select case when c.reltuples >= 0 then c.reltuples::bigint else (select count(*) from public.${source}) end::int as total
+      from pg_catalog.pg_class c where c.oid = 'public.${source}'::regclass`));
+  const sql = lanesPool.sql;
   if (resumedRows > 0) log.info(`${target}: resuming run ${run} after ${resumedRows} rows already copied`);
   if (lanes.length > 1) log.debug(`${target}: ${lanes.length} lanes side by side`);
 
