@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import type { ConnectionSettings } from '../config/connection.ts';
 import { redact } from '../config/connection.ts';
 import { CONNECTION_CODES, isPgError, prerequisiteMissing, SarkError, toSarkError } from '../errors.ts';
-import { probe } from './probe.ts';
+import { probe, type ProbeAnswer } from './probe.ts';
 import { log } from '../output.ts';
 
 export type Sql = postgres.Sql<Record<string, never>>;
@@ -81,8 +81,19 @@ export async function openPgClient(c: ConnectionSettings, session: SessionSettin
 export async function checkReachable(sql: Sql, c: ConnectionSettings): Promise<{ serverVersion: string; serverVersionNum: number }> {
   const timeoutMs = c.connectTimeoutSeconds * 1000;
   let timer: NodeJS.Timeout | undefined;
+  let early: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectDeadline()), timeoutMs);
+  });
+  // A PostgreSQL server answers the handshake in milliseconds. Still waiting after a second: ask
+  // the peer what it is; something else (an HTTP service, ...) is reported at once instead of after
+  // connect_timeout (the driver never gives up on a peer that answers garbage).
+  const notPostgres = new Promise<never>((_, reject) => {
+    early = setTimeout(() => {
+      void probe(c, 1000).then((answer) => {
+        if (answer.kind === 'other') reject(new NotPostgres(answer));
+      });
+    }, Math.min(1000, timeoutMs / 2));
   });
   try {
     const [row] = await Promise.race([
@@ -90,23 +101,36 @@ export async function checkReachable(sql: Sql, c: ConnectionSettings): Promise<{
         select current_setting('server_version') as server_version,
                current_setting('server_version_num')::int as num`,
       deadline,
+      notPostgres,
     ]);
     return { serverVersion: row!.server_version, serverVersionNum: row!.num };
   } catch (e) {
+    if (e instanceof NotPostgres) throw explain(c, e.answer, e);
     if (e instanceof ConnectDeadline || (isPgError(e) && CONNECTION_CODES.has(e.code!))) throw await diagnose(c, e, timeoutMs);
     throw toSarkError(e, redact(c));
   } finally {
     clearTimeout(timer);
+    clearTimeout(early);
   }
 }
 
 class ConnectDeadline extends Error {}
 
+class NotPostgres extends Error {
+  constructor(readonly answer: ProbeAnswer) {
+    super('not PostgreSQL');
+  }
+}
+
 /** The failure as the peer explains it (src/db/probe.ts), in one sentence with its fix. */
 async function diagnose(c: ConnectionSettings, original: unknown, timeoutMs: number): Promise<SarkError> {
-  const where = redact(c);
   // Short: it only asks whether anything answers at all; a PostgreSQL server answers at once.
-  const answer = await probe(c, Math.min(timeoutMs, 1000));
+  return explain(c, await probe(c, Math.min(timeoutMs, 1000)), original);
+}
+
+/** What the peer's answer to the handshake means, in one sentence with its fix. */
+function explain(c: ConnectionSettings, answer: ProbeAnswer, original: unknown): SarkError {
+  const where = redact(c);
   const seconds = c.connectTimeoutSeconds;
   switch (answer.kind) {
     case 'other':
