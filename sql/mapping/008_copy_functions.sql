@@ -372,7 +372,10 @@ BEGIN
       format('nothing changed since run %s began (no write since, by the write watermark)', last.run_id), last.copied;
     RETURN;
   END IF;
-  why := sark_migration.why_not_current();
+  -- The exact fallback (why_not_current, on the run already read): reads every tracked table.
+  why := CASE WHEN last.run_id IS NULL THEN 'no finished run yet'
+              ELSE COALESCE(sark_migration.why_run_outdated(last),
+                            sark_migration.changed_since(last, sark_migration.tracked_tables())) END;
   IF why IS NULL THEN
     RETURN QUERY SELECT last.run_id, true, format('nothing changed since run %s began', last.run_id), last.copied;
     RETURN;
