@@ -36,6 +36,24 @@ export interface PgErrorLike {
   message: string;
   detail?: string;
   hint?: string;
+  /** PL/pgSQL call stack (postgres.js: where) */
+  where?: string;
+  /** the statement sent (postgres.js attaches it to the error, not enumerable) */
+  query?: string;
+}
+
+/**
+ * What the server was running when it failed, on one line: the statement sent, then its PL/pgSQL
+ * context (the outermost call, and the innermost statement when they differ).
+ */
+export function failedStatement(e: PgErrorLike): string | undefined {
+  const line = (t: string) => {
+    const x = t.replace(/\s+/g, ' ').trim();
+    return x.length > 160 ? `${x.slice(0, 157)}...` : x;
+  };
+  const stack = e.where?.split('\n').filter(Boolean) ?? [];
+  const parts = [e.query, stack.at(-1), stack.length > 1 ? stack[0] : undefined].filter((x): x is string => !!x).map(line);
+  return parts.length > 0 ? parts.join(' → ') : undefined;
 }
 
 export function isPgError(e: unknown, code?: string): e is PgErrorLike {
@@ -77,8 +95,9 @@ export function toSarkError(thrown: unknown, where: string): SarkError {
       );
     }
     if (code === '55P03') {
+      const during = failedStatement(e);
       return new SarkError(
-        `Gave up waiting for a lock: ${e.message}.`,
+        `Gave up waiting for a lock: ${e.message}${during ? ` (in: ${during})` : ''}.`,
         'A long transaction holds the table; find it in pg_stat_activity (`sark-migrate preflight` lists them), end it, and re-run.',
         ExitCode.failed,
       );

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDefinitions } from '../src/db/definitions.ts';
 import { openSql, type Sql } from '../src/db/connect.ts';
+import { toSarkError } from '../src/errors.ts';
 import { freshDatabase, type TestDatabase } from './support/db.ts';
 
 let db: TestDatabase;
@@ -29,7 +30,7 @@ afterAll(async () => {
 describe('lock_tables', () => {
   it('takes the first table waiting and the rest NOWAIT: busy -> 55P03 at once, the application write goes on', async () => {
     const [server] = await db.sql<{ id: string }[]>`insert into mcp_servers (id, name, transport, endpoint, sensitivity_level, status, created_at, updated_at) values (gen_random_uuid(), 'lock-test', 'http', 'http://x', 'low', 'active', now(), now()) returning id::text`;
-    let toolError: { code?: string } | undefined;
+    let toolError: (Error & { code?: string }) | undefined;
     let toolMs = 0;
     await app.begin(async (tx) => {
       // The application holds mcp_tools (RowExclusiveLock) ...
@@ -43,6 +44,10 @@ describe('lock_tables', () => {
     });
     expect(toolError?.code).toBe('55P03');
     expect(toolMs).toBeLessThan(1000);
+    // The operator is told where it gave up: the statement, the function and its line.
+    expect(toSarkError(toolError, 'db').message).toMatch(
+      /^Gave up waiting for a lock: could not obtain lock on relation "mcp_tools" \(in: select sark_migration\.lock_tables\(.* → PL\/pgSQL function sark_migration\.lock_tables\(regclass\[\],text\) line \d+ at EXECUTE → SQL statement "LOCK TABLE mcp_tools IN SHARE ROW EXCLUSIVE MODE NOWAIT"\)\.$/,
+    );
     const [row] = await db.sql<{ description: string }[]>`select description from mcp_servers where id = ${server!.id}::uuid`;
     expect(row!.description).toBe('written');
     // Free, it takes them all.

@@ -390,4 +390,33 @@ describe('dirty data and the DBA path', () => {
     expect(events.map((e) => e.event)).toEqual(['forward_enabled', 'cutover', 'rollback', 'forward_disabled']);
     await ctx.close();
   });
+  it('does not touch installed, unchanged sync definitions while the application writes their ledgers', async () => {
+    // Reproduces bench's live load: re-applying 001_create_sync_ledgers.sql (CREATE INDEX IF NOT
+    // EXISTS takes a SHARE lock even when the index exists) gave up on lock_timeout behind an
+    // application transaction that had recorded a sync failure.
+    const ctx = await setUp(VARIANTS[0], { servers: 5, tools: 2 });
+    const app = await db!.sql.reserve();
+    try {
+      await app`begin`;
+      await app`insert into sark_migration.sync_failures (direction, source_table, ids, sqlstate, message) values ('forward', 'mcp_servers', '{x}', 'XX000', 'test')`;
+      const session = await db!.context({ lockTimeout: '200ms' });
+      try {
+        expect(await installSyncDefinitions(session.sql)).toBe(true);
+        // An edited file is applied (under lock_timeout, retried) once the application commits.
+        await session.sql`update sark_migration.applied_files set sha256 = 'edited' where path = 'sql/sync/001_create_sync_ledgers.sql'`;
+        const applied = installSyncDefinitions(session.sql);
+        await new Promise((r) => setTimeout(r, 600));
+        await app`rollback`;
+        expect(await applied).toBe(true);
+        const [r] = await session.sql`select sha256 <> 'edited' as current from sark_migration.applied_files where path = 'sql/sync/001_create_sync_ledgers.sql'`;
+        expect(r!.current).toBe(true);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await app`rollback`.catch(() => {});
+      app.release();
+    }
+    await ctx.close();
+  });
 });

@@ -25,12 +25,11 @@ export async function staleDefinitionFiles(sql: Sql): Promise<string[]> {
   return DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder)).map(projectPath).filter((path) => !current.has(path));
 }
 
-/** Definition files recorded as applied with the content they have now; the others are stale. */
-export async function installedUnchanged(sql: Sql): Promise<Set<string>> {
+/** Files (definitions by default) recorded as applied with the content they have now; the others are stale. */
+export async function installedUnchanged(sql: Sql, files: string[] = DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder))): Promise<Set<string>> {
   const [ledger] = await sql<{ ok: boolean }[]>`select to_regclass('sark_migration.applied_files') is not null as ok`;
   if (!ledger!.ok) return new Set();
   const recorded = new Map((await sql<{ path: string; sha256: string }[]>`select path, sha256 from sark_migration.applied_files`).map((r) => [r.path, r.sha256]));
-  const files = DEFINITION_FOLDERS.flatMap((folder) => sqlFilesIn(folder));
   return new Set(files.map(projectPath).filter((path) => recorded.get(path) === sha256(readFileSync(join(PROJECT_ROOT, path), 'utf8'))));
 }
 

@@ -68,6 +68,11 @@ export async function runScript(sql: Sql, text: string): Promise<void> {
   const conn = await sql.reserve();
   try {
     await conn.unsafe(text);
+  } catch (e) {
+    // A statement that failed inside the file's own BEGIN leaves the session in an aborted
+    // transaction: end it, so the pooled connection (and a retry) starts clean.
+    await conn.unsafe('rollback').catch(() => {});
+    throw e;
   } finally {
     conn.release();
   }

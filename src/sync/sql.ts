@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Sql } from '../db/connect.ts';
-import { installDefinitions, staleDefinitionFiles } from '../db/definitions.ts';
+import { installDefinitions, installedUnchanged, staleDefinitionFiles } from '../db/definitions.ts';
 import { withLockRetry } from '../db/retry.ts';
-import { applySqlFile, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
+import { applySqlFile, projectPath, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
 import { log } from '../output.ts';
 import { forwardSyncOn } from './state.ts';
@@ -35,8 +35,12 @@ export function syncDefinitionFiles(): string[] {
 export const actionFile = (action: SyncAction) => join(SQL_DIR, SYNC_FOLDER, SYNC_ACTIONS[action]);
 
 /**
- * Applies the sync definitions (after the mapping, which they use). They need both the v1 and the
- * v2 tables; returns false, having applied nothing, when either is missing.
+ * Applies the sync definitions (after the mapping, which they use) that are new or changed since
+ * they were recorded; returns false, having applied nothing, when the v1 or v2 tables are missing.
+ * Unchanged files are left alone: with the sync on, the application writes the ledgers they
+ * create, and even a no-op `CREATE INDEX IF NOT EXISTS` or `COMMENT ON TABLE` on them takes a lock
+ * those writes hold or wait for (bench's live load lost that race: "canceling statement due to lock
+ * timeout" in 001_create_sync_ledgers.sql). What is applied runs under lock_timeout, retried.
  */
 export async function installSyncDefinitions(sql: Sql): Promise<boolean> {
   const [row] = await sql<{ ok: boolean }[]>`
@@ -44,9 +48,16 @@ export async function installSyncDefinitions(sql: Sql): Promise<boolean> {
        and to_regclass('public.resources') is not null and to_regclass('public.capabilities') is not null
        and to_regclass('sark_migration.resource_image') is not null as ok`;
   if (!row!.ok) return false;
-  for (const file of syncDefinitionFiles()) await applySqlFile(sql, file, true);
+  const files = syncDefinitionFiles();
+  const current = await installedUnchanged(sql, files);
+  for (const file of files.filter((f) => !current.has(projectPath(f)))) {
+    await withLockRetry(`apply ${projectPath(file)}`, () => applySqlFile(sql, file, true), undefined, { sql, tables: SYNC_LEDGERS });
+  }
   return true;
 }
+
+/** The ledgers the sync's triggers write, which its definition files create (and comment on). */
+const SYNC_LEDGERS = ['sark_migration.sync_log', 'sark_migration.sync_failures', 'sark_migration.reverse_unrepresentable', 'sark_migration.reverse_inferred'];
 
 /** The tables the sync's action files lock (briefly, for their DDL). */
 const SYNCED_TABLES = ['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities'];
