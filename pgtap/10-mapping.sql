@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
-SELECT plan(57);
+SELECT plan(58);
 
 -- ===========================================================================
 -- Structure
@@ -336,6 +336,27 @@ SELECT is_empty($q$
   EXCEPT
   SELECT * FROM sark_migration.v1_servers_rebuilt $q$,
   'the inverse mapping is exact in another TimeZone / DateStyle too');
+
+-- is_v1_id tests bytes instead of running a regex (003): the same answer as the regex on canonical
+-- uuids and on every near miss: each position replaced by a character of another class, removed,
+-- or doubled; upper case, braces, NULL, empty, multibyte and backslash escapes.
+SELECT is_empty($q$
+  WITH base(u) AS (SELECT gen_random_uuid()::text FROM generate_series(1, 20)
+                   UNION ALL VALUES ('00000000-0000-0000-0000-000000000000'), ('ffffffff-ffff-ffff-ffff-ffffffffffff')),
+       chars(c) AS (SELECT unnest(ARRAY['0', '9', 'a', 'f', 'g', 'z', 'A', 'F', '-', '_', '%', ' ', '{', '}',
+                                        E'\\', E'\\\\', 'é', '€', E'\t', '/', ':', '`', '@', '[']))
+  SELECT x FROM (
+    SELECT u AS x FROM base
+    UNION ALL SELECT upper(u) FROM base
+    UNION ALL SELECT '{' || u || '}' FROM base
+    UNION ALL SELECT replace(u, '-', '') FROM base
+    UNION ALL SELECT overlay(u PLACING c FROM p FOR 1) FROM base, chars, generate_series(1, 36) p
+    UNION ALL SELECT overlay(u PLACING '' FROM p FOR 1) || c FROM base, chars, generate_series(1, 36) p
+    UNION ALL SELECT overlay(u PLACING c FROM p FOR 0) FROM base, chars, generate_series(1, 37) p
+    UNION ALL VALUES (NULL), (''), ('--------' || repeat('-', 28))
+  ) t
+  WHERE sark_migration.is_v1_id(x) IS DISTINCT FROM (x ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') $q$,
+  'is_v1_id answers as the canonical-uuid regex does, on uuids and every near miss');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -49,11 +49,21 @@ COMMENT ON FUNCTION sark_migration.core_keys(text) IS
 
 -- A v2 id this migration can have written: the canonical text of a uuid (lower case, hyphens),
 -- which is what uuid::text produces. Anything else is a v2-native id, whatever its metadata says.
+-- The same answer as id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' (pgTAP
+-- 10-mapping compares them on every kind of near miss), without the regex: it ran several times
+-- per v2 row in the copy, the inverse mapping and the validation, at 2.2 us a call (40 % of
+-- validate --full at 1,000,000 tools); these byte tests take 0.6 us. 36 bytes, no backslash (so
+-- decode(, 'escape') is the bytes themselves), hyphens exactly at 9, 14, 19, 24, and every byte
+-- one of 0-9 a-f -. One CASE, so the planner inlines it and evaluates the guard first.
 CREATE OR REPLACE FUNCTION sark_migration.is_v1_id(id text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  SELECT CASE WHEN octet_length(id) <> 36 OR strpos(id, E'\\') > 0 THEN false
+              ELSE (id COLLATE "C") LIKE '________-____-____-____-____________'
+                   AND octet_length(replace(id, '-', '')) = 32
+                   AND btrim(decode(id, 'escape'), '\x303132333435363738396162636465662d'::bytea) = ''::bytea
+         END
 $$;
 COMMENT ON FUNCTION sark_migration.is_v1_id(text) IS
   'true if id is the canonical text of a uuid (as the mapping writes ids); such ids are safe to cast to uuid.';
