@@ -23,7 +23,7 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:S,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
@@ -32,7 +32,7 @@ describe('bench', () => {
     // Every load moved every row, whichever way it indexed them (under the live application, the
     // forward sync moved the rows it updated before the copy reached them).
     expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
-      ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:A'].map((n) => [n, 60, 600]),
+      ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:S', 'copy:A'].map((n) => [n, 60, 600]),
     );
     // The live load: the same copy while an application writes v1; every statement went through.
     expect(result.live.writer.statements).toBeGreaterThan(50);
@@ -42,6 +42,10 @@ describe('bench', () => {
     expect(result.ratios['live:A_vs_copy:A']).toBe(result.live.vs_quiet);
     expect(result.loads.find((l: any) => l.name === 'copy:A').merger.error).toBeUndefined();
     expect(result.loads.find((l: any) => l.name === 'lanes:A').description).toContain('in 3 lanes');
+    // copy:S keeps the schema's indexes up during the copy and builds the recommended ones after it.
+    const s = result.loads.find((l: any) => l.name === 'copy:S');
+    expect(s.builds.map((b: any) => b.action)).toEqual(s.builds.map(() => 'built'));
+    expect(s.builds.length).toBeGreaterThan(0);
     expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['copy:A_vs_floor', 'copy:A_vs_lanes:A', 'copy:B_vs_insert:B', 'insert:B_vs_insert:A']));
     expect(result.pipeline.copy_vs_floor).toBeGreaterThan(0);
     expect(result.pipeline.copy_vs_lanes_floor).toBeGreaterThan(0);
