@@ -141,14 +141,32 @@ COMMENT ON TABLE sark_migration.runs IS
 COMMENT ON COLUMN sark_migration.runs.run_id IS 'from sequence sark_migration.run_id_seq';
 COMMENT ON COLUMN sark_migration.runs.snapshot IS
   'the snapshot begin_run counted in: a tuple whose xmin it cannot see was written after the run began';
-COMMENT ON COLUMN sark_migration.runs.writer_xids IS 'transactions of this run that wrote (noted by the step functions)';
+COMMENT ON COLUMN sark_migration.runs.writer_xids IS 'transactions of this run that wrote (noted by the step functions in run_notes, folded in by finish_run)';
 COMMENT ON COLUMN sark_migration.runs.row_counts IS
-  'rows per tracked table at begin_run, kept up to date with the run''s own inserts and deletes';
+  'rows per tracked table at begin_run; finish_run adds the run''s own inserts and deletes (run_notes)';
 COMMENT ON COLUMN sark_migration.runs.begin_counts IS 'rows per tracked table at begin_run (as counted, never adjusted)';
 COMMENT ON COLUMN sark_migration.runs.copied IS 'per target table: image rows the run''s copy examined (its "unchanged" basis)';
 COMMENT ON COLUMN sark_migration.runs.definitions IS 'definitions_hash() at begin_run: other definitions, other images';
 COMMENT ON COLUMN sark_migration.runs.started_at IS 'begin_run';
 COMMENT ON COLUMN sark_migration.runs.finished_at IS 'finish_run: every step completed; NULL = interrupted or running';
+
+-- What each transaction of the open run wrote, one row per note (note_run, 008), folded into its
+-- runs row by finish_run. Appended, never updated: batches of the copy's lanes commit side by side.
+-- (Before: every batch updated the run's row, so lanes took turns on it, and writer_xids grew by a
+-- transaction per batch, rewritten whole each time: 38,071 of them at 96 % of 10,000,000 tools,
+-- where batches had shrunk to a few rows waiting on one another.)
+CREATE TABLE IF NOT EXISTS sark_migration.run_notes (
+  run_id        bigint NOT NULL,
+  xid           xid8   NOT NULL DEFAULT pg_current_xact_id(),
+  tbl           text,
+  delta         bigint NOT NULL DEFAULT 0,
+  copied_target text,
+  copied_rows   bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS run_notes_run ON sark_migration.run_notes (run_id);
+COMMENT ON TABLE sark_migration.run_notes IS
+  'Writes of the open run, one row per step transaction (note_run); finish_run folds them into runs '
+  '(row_counts, copied, writer_xids) and deletes them. Rows of an interrupted run go when the next run begins.';
 
 -- The write watermark (008): moved by every write statement to a tracked table but the run's own.
 CREATE SEQUENCE IF NOT EXISTS sark_migration.tracked_writes;

@@ -216,22 +216,17 @@ COMMENT ON FUNCTION sark_migration.synced_throughout(sark_migration.runs) IS
   'true when the forward sync was on from before run r began until now, without a recorded failure: no v2 row '
   'written during r can have lost its v1 row unnoticed.';
 
--- Adds this transaction to the open run, with its net row changes per table.
+-- Adds this transaction to the open run, with its net row changes per table: a row appended to
+-- run_notes (001), folded into the run by finish_run. No shared row is locked: lanes never wait.
 CREATE OR REPLACE FUNCTION sark_migration.note_run(tbl text, delta bigint, copied_target text DEFAULT NULL,
                                                    copied_rows bigint DEFAULT 0)
 RETURNS void
 LANGUAGE sql
 AS $$
-  UPDATE sark_migration.runs r
-     SET row_counts  = CASE WHEN tbl IS NULL OR delta = 0 THEN r.row_counts
-                            ELSE jsonb_set(r.row_counts, ARRAY[tbl],
-                                           to_jsonb(COALESCE((r.row_counts ->> tbl)::bigint, 0) + delta)) END,
-         copied      = CASE WHEN copied_target IS NULL THEN r.copied
-                            ELSE jsonb_set(r.copied, ARRAY[copied_target],
-                                           to_jsonb(COALESCE((r.copied ->> copied_target)::bigint, 0) + copied_rows)) END,
-         writer_xids = CASE WHEN pg_current_xact_id() = ANY (r.writer_xids) THEN r.writer_xids
-                            ELSE r.writer_xids || pg_current_xact_id() END
-   WHERE r.run_id = (SELECT max(o.run_id) FROM sark_migration.runs o WHERE o.finished_at IS NULL)
+  INSERT INTO sark_migration.run_notes (run_id, tbl, delta, copied_target, copied_rows)
+  SELECT o.run_id, tbl, delta, copied_target, copied_rows
+  FROM (SELECT max(r.run_id) AS run_id FROM sark_migration.runs r WHERE r.finished_at IS NULL) o
+  WHERE o.run_id IS NOT NULL
 $$;
 COMMENT ON FUNCTION sark_migration.note_run(text, bigint, text, bigint) IS
   'Called by every step that writes: records the transaction and its net row change in the open run (if any).';
@@ -393,6 +388,8 @@ BEGIN
                  'sark_migration.preexisting_rows', (SELECT count(*) FROM sark_migration.preexisting_rows))
                AS counts) c
   RETURNING * INTO last;
+  -- Notes of interrupted runs: only the newest open run is ever finished.
+  DELETE FROM sark_migration.run_notes n WHERE n.run_id < last.run_id;
   RETURN QUERY SELECT last.run_id, false, why, '{}'::jsonb;
 END
 $$;
@@ -405,7 +402,22 @@ CREATE OR REPLACE FUNCTION sark_migration.finish_run(run bigint)
 RETURNS boolean
 LANGUAGE sql
 AS $$
-  UPDATE sark_migration.runs r SET finished_at = clock_timestamp()
+  -- The run's notes, folded in: row counts as the run left them (a table whose net change is 0
+  -- keeps its count), image rows examined per target, and the transactions that wrote.
+  WITH notes AS (
+    DELETE FROM sark_migration.run_notes n WHERE n.run_id = run RETURNING n.*
+  ), counts AS (
+    SELECT n.tbl, sum(n.delta) AS delta FROM notes n WHERE n.tbl IS NOT NULL GROUP BY n.tbl HAVING sum(n.delta) <> 0
+  ), copied AS (
+    SELECT n.copied_target AS target, sum(n.copied_rows) AS n FROM notes n WHERE n.copied_target IS NOT NULL GROUP BY 1
+  )
+  UPDATE sark_migration.runs r
+     SET finished_at = clock_timestamp(),
+         row_counts  = r.row_counts || COALESCE((SELECT jsonb_object_agg(c.tbl, COALESCE((r.row_counts ->> c.tbl)::bigint, 0) + c.delta)
+                                                 FROM counts c), '{}'::jsonb),
+         copied      = r.copied || COALESCE((SELECT jsonb_object_agg(c.target, COALESCE((r.copied ->> c.target)::bigint, 0) + c.n)
+                                             FROM copied c), '{}'::jsonb),
+         writer_xids = r.writer_xids || ARRAY(SELECT DISTINCT n.xid FROM notes n ORDER BY 1)
    WHERE r.run_id = run AND r.finished_at IS NULL
   RETURNING true
 $$;

@@ -8,7 +8,7 @@
 -- Why: the tool's views read the v2 tables, so SARK's own Alembic downgrade() (a plain DROP TABLE)
 -- fails while they exist; and `schema down --to 005` should leave v1 as it was.
 -- Keep the ledgers: SET sark_migration.keep_ledgers = 'on' first; then the tables of
--- sark_migration (quarantine, preexisting_rows, runs, copy_progress, sync_log, sync_failures,
+-- sark_migration (quarantine, preexisting_rows, runs, run_notes, copy_progress, sync_log, sync_failures,
 -- reverse_unrepresentable, reverse_inferred, applied_files) and their sequences stay, and only its
 -- views and functions go (applied_files then forgets the definition files: none is installed).
 -- Refused while a sync trigger exists (v1 or v2 writes would call functions that are gone): turn
