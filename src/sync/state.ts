@@ -113,7 +113,17 @@ export async function readSyncState(sql: Sql): Promise<SyncState> {
 
 /** Whether the forward sync's triggers exist (the copy then locks the v1 rows of each batch). */
 export async function forwardSyncOn(sql: Sql): Promise<boolean> {
-  const [row] = await sql<{ on: boolean }[]>`
-    select exists (select 1 from pg_trigger where tgname like ${FORWARD_SYNC_TRIGGER + '%'} and not tgisinternal) as on`;
-  return row!.on;
+  return (await syncDirections(sql)).forward;
+}
+
+/**
+ * Which directions of the sync have triggers, from the catalog alone. For a step that only needs
+ * that (the copy): readSyncState also counts every table's rows, 9 of the 9.5 s a no-op
+ * `data --execute` took at 1,000,000 servers / 10,000,000 tools.
+ */
+export async function syncDirections(sql: Sql): Promise<{ forward: boolean; reverse: boolean }> {
+  const [row] = await sql<{ forward: boolean; reverse: boolean }[]>`
+    select exists (select 1 from pg_trigger where tgname like ${FORWARD_SYNC_TRIGGER + '%'} and not tgisinternal) as forward,
+           exists (select 1 from pg_trigger where tgname like ${REVERSE_SYNC_TRIGGER + '%'} and not tgisinternal) as reverse`;
+  return row!;
 }

@@ -16,7 +16,7 @@ import { guardDrift } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
 import type { Phase } from '../status/phase.ts';
 import { installSyncDefinitions, runSyncAction } from './sql.ts';
-import { readSyncState, type SyncState } from './state.ts';
+import { readSyncState, syncDirections, type SyncState } from './state.ts';
 
 export type SyncMoveName = 'enable' | 'cutover' | 'rollback' | 'disable' | 'retry';
 
@@ -189,12 +189,12 @@ export async function syncRetry(ctx: Context): Promise<SyncMove> {
  * and its writes would be echoed to v1 by the reverse sync.
  */
 export async function prepareSyncForCopy(ctx: Context, enable: boolean): Promise<{ syncing: boolean; enabled_now: boolean }> {
-  const state = await readSyncState(ctx.sql);
+  const state = await syncDirections(ctx.sql);
   if (state.reverse) {
     throw refused(
       'The database is in cutover: a copy now would overwrite writes the v2 application made with older v1 images.',
       'Nothing needs copying at cutover (both directions are synced). To copy again, first `sark-migrate sync --rollback`.',
-      { phase: state.phase },
+      { phase: 'cutover' },
     );
   }
   await installSyncDefinitions(ctx.sql);
