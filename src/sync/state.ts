@@ -3,7 +3,7 @@
  * 004). Read-only and safe on any database: ledgers that do not exist yet read as empty.
  */
 import type { Sql } from '../db/connect.ts';
-import { FORWARD_SYNC_TRIGGER, readStatus, REVERSE_SYNC_TRIGGER, type DatabaseStatus, type Phase } from '../status/phase.ts';
+import { FORWARD_SYNC_TRIGGER, readStatus, REVERSE_SYNC_TRIGGER, syncDirections, type DatabaseStatus, type Phase } from '../status/phase.ts';
 
 export interface SyncTrigger {
   table_name: string;
@@ -114,16 +114,4 @@ export async function readSyncState(sql: Sql): Promise<SyncState> {
 /** Whether the forward sync's triggers exist (the copy then locks the v1 rows of each batch). */
 export async function forwardSyncOn(sql: Sql): Promise<boolean> {
   return (await syncDirections(sql)).forward;
-}
-
-/**
- * Which directions of the sync have triggers, from the catalog alone. For a step that only needs
- * that (the copy): readSyncState also counts every table's rows, 9 of the 9.5 s a no-op
- * `data --execute` took at 1,000,000 servers / 10,000,000 tools.
- */
-export async function syncDirections(sql: Sql): Promise<{ forward: boolean; reverse: boolean }> {
-  const [row] = await sql<{ forward: boolean; reverse: boolean }[]>`
-    select exists (select 1 from pg_trigger where tgname like ${FORWARD_SYNC_TRIGGER + '%'} and not tgisinternal) as forward,
-           exists (select 1 from pg_trigger where tgname like ${REVERSE_SYNC_TRIGGER + '%'} and not tgisinternal) as reverse`;
-  return row!;
 }

@@ -14,9 +14,9 @@ import { installDefinitions } from '../db/definitions.ts';
 import { withRunLock } from '../db/lock.ts';
 import { guardDrift } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
-import type { Phase } from '../status/phase.ts';
+import { syncDirections, type Phase } from '../status/phase.ts';
 import { installSyncDefinitions, runSyncAction } from './sql.ts';
-import { readSyncState, syncDirections, type SyncState } from './state.ts';
+import { readSyncState, type SyncState } from './state.ts';
 
 export type SyncMoveName = 'enable' | 'cutover' | 'rollback' | 'disable' | 'retry';
 
