@@ -57,16 +57,19 @@ export async function applySqlFile(sql: Sql, file: string, record = true): Promi
 
 /**
  * Runs a multi-statement SQL text on one dedicated connection (a file may carry its own
- * BEGIN/COMMIT, which postgres.js only allows on a reserved connection).
+ * BEGIN/COMMIT, which postgres.js only allows on a reserved connection), with session `settings`
+ * (parameters the file reads, e.g. sark_migration.force) set for this run only.
  */
-export async function runScript(sql: Sql, text: string): Promise<void> {
-  // Inside sql.begin() the handle is already one connection (and has no reserve()).
+export async function runScript(sql: Sql, text: string, settings: Record<string, string> = {}): Promise<void> {
+  // Inside sql.begin() the handle is already one connection (and has no reserve()): settings are local.
   if (typeof (sql as { reserve?: unknown }).reserve !== 'function') {
+    for (const [name, value] of Object.entries(settings)) await sql`select set_config(${name}, ${value}, true)`;
     await sql.unsafe(text);
     return;
   }
   const conn = await sql.reserve();
   try {
+    for (const [name, value] of Object.entries(settings)) await conn`select set_config(${name}, ${value}, false)`;
     await conn.unsafe(text);
   } catch (e) {
     // A statement that failed inside the file's own BEGIN leaves the session in an aborted
@@ -74,6 +77,7 @@ export async function runScript(sql: Sql, text: string): Promise<void> {
     await conn.unsafe('rollback').catch(() => {});
     throw e;
   } finally {
+    for (const name of Object.keys(settings)) await conn`select set_config(${name}, '', false)`.catch(() => {});
     conn.release();
   }
 }

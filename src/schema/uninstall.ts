@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
-import { SQL_DIR } from '../db/sqlFiles.ts';
+import { runScript, SQL_DIR } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
 
 export interface Uninstalled {
@@ -23,19 +23,11 @@ export async function uninstallTool(ctx: Context, o: { keepLedgers: boolean; dro
      where (n.nspname in ('sark_migration', 'sark_seed', 'sark_bench') and c.relkind in ('r', 'v', 'm'))
         or (n.nspname = 'public' and c.relname = 'pgmigrations')
      order by 1`;
-  const conn = await ctx.sql.reserve();
-  try {
-    await conn`select set_config('sark_migration.keep_ledgers', ${o.keepLedgers ? 'on' : 'off'}, false),
-                      set_config('sark_migration.drop_pgmigrations', ${o.dropSchemaLedger ? 'on' : 'off'}, false)`;
-    await conn.unsafe(`begin; ${readFileSync(join(SQL_DIR, 'tool', 'uninstall.sql'), 'utf8')} commit;`).catch(async (e: Error & { hint?: string }) => {
-      await conn.unsafe('rollback').catch(() => {});
-      if (/sync triggers are installed/.test(e.message)) throw refused(`${e.message}.`, e.hint ?? 'Turn the sync off first.');
-      throw e;
-    });
-  } finally {
-    await conn`select set_config('sark_migration.keep_ledgers', '', false), set_config('sark_migration.drop_pgmigrations', '', false)`.catch(() => {});
-    conn.release();
-  }
+  const settings = { 'sark_migration.keep_ledgers': o.keepLedgers ? 'on' : 'off', 'sark_migration.drop_pgmigrations': o.dropSchemaLedger ? 'on' : 'off' };
+  await runScript(ctx.sql, `begin; ${readFileSync(join(SQL_DIR, 'tool', 'uninstall.sql'), 'utf8')} commit;`, settings).catch((e: Error & { hint?: string }) => {
+    if (/sync triggers are installed/.test(e.message)) throw refused(`${e.message}.`, e.hint ?? 'Turn the sync off first.');
+    throw e;
+  });
   const after = new Set(
     (await ctx.sql<{ name: string }[]>`
       select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -11,7 +11,7 @@ import type { Context } from '../context.ts';
 import type { Sql } from '../db/connect.ts';
 import { installDefinitions, installedUnchanged, staleDefinitionFiles } from '../db/definitions.ts';
 import { withLockRetry } from '../db/retry.ts';
-import { applySqlFile, projectPath, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
+import { applySqlFile, projectPath, runScript, SQL_DIR, sqlFilesIn } from '../db/sqlFiles.ts';
 import { refused } from '../errors.ts';
 import { log } from '../output.ts';
 import { forwardSyncOn } from './state.ts';
@@ -70,19 +70,8 @@ const SYNCED_TABLES = ['public.mcp_servers', 'public.mcp_tools', 'public.resourc
 export async function runSyncAction(ctx: Context, action: SyncAction, settings: Record<string, string> = {}): Promise<void> {
   const text = readFileSync(actionFile(action), 'utf8');
   await withLockRetry(`sync: ${SYNC_ACTIONS[action]}`, async () => {
-    const conn = await ctx.sql.reserve();
-    try {
-      for (const [name, value] of Object.entries(settings)) await conn`select set_config(${name}, ${value}, false)`;
-      log.debug(`running sql/${SYNC_FOLDER}/${SYNC_ACTIONS[action]}`);
-      await conn.unsafe(text);
-    } catch (e) {
-      // A failed statement inside the file's BEGIN leaves the session in an aborted transaction.
-      await conn.unsafe('rollback').catch(() => {});
-      throw e;
-    } finally {
-      for (const name of Object.keys(settings)) await conn`select set_config(${name}, '', false)`.catch(() => {});
-      conn.release();
-    }
+    log.debug(`running sql/${SYNC_FOLDER}/${SYNC_ACTIONS[action]}`);
+    await runScript(ctx.sql, text, settings);
   }, undefined, { sql: ctx.sql, tables: SYNCED_TABLES });
 }
 
