@@ -135,6 +135,7 @@ $sql$;
               AND cl.relname IN ('plan_resource_rows', 'plan_capability_rows') LOOP
     EXECUTE format('COMMENT ON COLUMN sark_migration.%I.%I IS %L', c.view_name, c.column_name,
                    CASE WHEN c.column_name = 'source_id' THEN 'v1 primary key'
+                        WHEN c.column_name = 'server_source_id' THEN 'v1 primary key of the referenced server'
                         ELSE format('%s.%s as the copy would write it', c.target, c.column_name) END);
   END LOOP;
 
@@ -158,7 +159,7 @@ AS $$
   (SELECT 'capabilities'::text,
           CASE WHEN cur.id IS NULL THEN 'insert' ELSE 'update' END,
           m.source_id,
-          to_jsonb(m) - 'source_id'
+          to_jsonb(m) - '{source_id,server_source_id}'::text[]
    FROM sark_migration.plan_capability_rows m
    LEFT JOIN public.capabilities cur ON cur.id = m.id
    WHERE cur.id IS NULL

@@ -94,7 +94,7 @@ SELECT sark_migration.validation_define_diff_view(
   right_rows  => $q$SELECT i.id::text AS id,
                        sark_migration.row_hash(ROW(i.id::text, i.resource_id::text, i.name::text, i.description::text,
                                                 i.input_schema, i.output_schema, i.sensitivity_level::text, i.metadata), 0) AS h,
-                       to_jsonb(i) - 'source_id' AS j
+                       to_jsonb(i) - '{source_id,server_source_id}'::text[] AS j
                 FROM sark_migration.capability_image i$q$,
   held_ids    => sark_migration.validation_held_tools_sql(),
   left_only   => 'not_in_image',
