@@ -1,7 +1,7 @@
 -- 002_count_checks.sql
 --
--- What:     the counts family, sark_migration.check_counts, and the report's summary counts,
---           sark_migration.validation_counts.
+-- What:     the checks derived from the key comparison of v1 and v2, sark_migration.check_keys,
+--           and the report's summary counts, sark_migration.validation_counts.
 --             data.server_count        every v1 server is migrated (a resources row with _v1
 --                                      provenance) or quarantined; no migrated resource whose
 --                                      server has vanished from v1.               (error)
@@ -9,6 +9,14 @@
 --             data.quarantined_servers v1 servers held back by the quarantine.      (warning)
 --             data.quarantined_tools   v1 tools held back (their own finding or their server's).
 --                                                                                   (warning)
+--             relationships.capability_resource_matches_v1
+--                                      the capability of every migrated v1 tool points at the
+--                                      resource of the tool's server.              (error)
+--           sark_migration.check_counts is its data.* rows (the counts family); 003 adds the
+--           relationships.* row to that family's view. Both families read the same comparison,
+--           so validate --quick and --full read check_keys once: the tool key comparison is the
+--           dearest part of both (a pass over each table, 3 s at 1,000,000 tools), and two
+--           views each evaluating it cost it twice.
 --           v1 = migrated + quarantined + missing, by construction; the check passes when
 --           missing = 0 and nothing vanished. On failure details.missing_ids names the first 20
 --           v1 rows without a v2 row (the runbook's "investigate discrepancy" query, which is in
@@ -83,16 +91,24 @@ SELECT sark_migration.validation_define_diff_view(
   right_only  => 'vanished_from_v1',
   differs     => 'other_resource');
 
+-- check_keys: the key comparison is evaluated once (tool_keys) and read by every check below.
 SELECT sark_migration.validation_define_view(
-  'check_counts',
+  'check_keys',
   ARRAY['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities',
         'sark_migration.quarantine', 'sark_migration.validation_server_key_mismatches',
         'sark_migration.validation_tool_key_mismatches'],
   $view$
   WITH sk AS MATERIALIZED (
     SELECT * FROM sark_migration.validation_server_key_mismatches
-  ), tk AS MATERIALIZED (
-    SELECT * FROM sark_migration.validation_tool_key_mismatches WHERE problem <> 'other_resource'
+  ), tool_keys AS MATERIALIZED (
+    SELECT * FROM sark_migration.validation_tool_key_mismatches
+  ), tk AS (
+    SELECT * FROM tool_keys WHERE problem <> 'other_resource'
+  ), misplaced AS (
+    -- migrated capabilities whose resource is not their v1 tool's server
+    SELECT k.id, k.right_image ->> 'resource_id' AS resource_id, k.left_image ->> 'server_id' AS expected_resource_id
+    FROM tool_keys k
+    WHERE k.problem = 'other_resource'
   ), qs AS MATERIALIZED (    -- quarantined servers that still exist in v1
     SELECT q.source_id, string_agg(q.reason, ', ' ORDER BY q.reason) AS reasons,
            string_agg(q.detail, ' ' ORDER BY q.reason) AS detail
@@ -244,7 +260,35 @@ SELECT sark_migration.validation_define_view(
                                               ORDER BY x.source_id)
                              FROM (SELECT * FROM qt ORDER BY source_id LIMIT 20) x), '[]'::jsonb))
   FROM tls
+  -- relationships.capability_resource_matches_v1 --------------------------------------------------
+  UNION ALL
+  SELECT 'relationships.capability_resource_matches_v1', 'error',
+         m.n = 0,
+         CASE WHEN m.n = 0 THEN 'The capability of every migrated v1 tool belongs to the resource of the tool''s server.'
+         ELSE format('%s capabilities of v1 tools belong to another resource than the tool''s server (the v2 row was '
+                     'changed after the copy, or the tool moved to another server in v1 since). Run `sark-migrate data '
+                     '--execute` to re-copy them from v1 (if the v2 change was intended, change v1 first).', m.n)
+         END,
+         jsonb_build_object(
+           'mismatched', m.n,
+           'rows', CASE WHEN m.n > 0 THEN (
+             SELECT jsonb_agg(jsonb_build_object('id', x.id, 'resource_id', x.resource_id,
+                                                 'expected_resource_id', x.expected_resource_id) ORDER BY x.id)
+             FROM (SELECT * FROM misplaced ORDER BY id LIMIT 20) x) ELSE '[]'::jsonb END)
+  FROM (SELECT count(*) AS n FROM misplaced) m
   $view$,
+  'Validation, the checks read from the key comparison of v1 and v2: every v1 server/tool is in v2 or '
+  'quarantined, nothing migrated has vanished from v1 (data.server_count, data.tool_count), the quarantined rows '
+  '(data.quarantined_*, warnings), every v1 tool''s capability under its server''s resource '
+  '(relationships.capability_resource_matches_v1).',
+  'data.prerequisites');
+
+-- The counts family on its own (validate --data): check_keys without the relationships row, which
+-- the planner leaves unevaluated (a constant check_name fails the filter).
+SELECT sark_migration.validation_define_view(
+  'check_counts',
+  ARRAY['sark_migration.check_keys'],
+  $view$SELECT * FROM sark_migration.check_keys WHERE check_name NOT LIKE 'relationships.%'$view$,
   'Validation, counts family: every v1 server/tool is in v2 or quarantined, nothing migrated has vanished '
   'from v1 (data.server_count, data.tool_count), and the quarantined rows (data.quarantined_*, warnings).',
   'data.prerequisites');

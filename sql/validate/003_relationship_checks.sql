@@ -4,32 +4,31 @@
 --             relationships.orphaned_capabilities          capabilities whose resource does not
 --                                                          exist; details say whether their v1
 --                                                          tool and server still exist.   (error)
---             relationships.capability_resource_matches_v1 the capability of every migrated v1 tool
---                                                          points at the resource of the tool's
---                                                          server.                         (error)
+--             relationships.capability_resource_matches_v1 the capability of every migrated v1
+--                                                          tool points at the resource of the
+--                                                          tool's server (from 002's check_keys,
+--                                                          which evaluates the key comparison
+--                                                          once for both families).        (error)
 --             relationships.cost_tracking_references       cost rows whose capability or resource
 --                                                          does not exist (a ledger without foreign
 --                                                          keys on purpose, so only a warning).
 --                                                                                        (warning)
--- Requires: 000, 002 (validation_tool_key_mismatches); public.resources, capabilities,
---           cost_tracking, mcp_servers, mcp_tools.
+--           sark_migration.check_references holds the two checks of references alone (validate
+--           --quick and --full read it next to check_keys).
+-- Requires: 000, 002 (check_keys); public.resources, capabilities, cost_tracking, mcp_servers,
+--           mcp_tools.
 -- Runs:     in a transaction; idempotent. Cost: an anti-join of capabilities on resources (parallel)
---           and the key comparison of 002.
+--           and of cost_tracking on both.
 
 SELECT sark_migration.validation_define_view(
-  'check_relationships',
+  'check_references',
   ARRAY['public.resources', 'public.capabilities', 'public.cost_tracking', 'public.mcp_servers', 'public.mcp_tools',
-        'sark_migration.validation_tool_key_mismatches', 'sark_migration.validation_uuid(text)'],
+        'sark_migration.validation_uuid(text)'],
   $view$
   WITH orphan AS MATERIALIZED (
     SELECT c.id, c.resource_id, sark_migration.is_migrated('capabilities', c.id, c.metadata) AS migrated
     FROM public.capabilities c
     WHERE NOT EXISTS (SELECT 1 FROM public.resources r WHERE r.id = c.resource_id)
-  ), misplaced AS MATERIALIZED (
-    -- migrated capabilities whose resource is not their v1 tool's server (002's key comparison)
-    SELECT k.id, k.right_image ->> 'resource_id' AS resource_id, k.left_image ->> 'server_id' AS expected_resource_id
-    FROM sark_migration.validation_tool_key_mismatches k
-    WHERE k.problem = 'other_resource'
   ), cost AS MATERIALIZED (
     SELECT ct.id, ct.capability_id, ct.resource_id,
            NOT EXISTS (SELECT 1 FROM public.capabilities c WHERE c.id = ct.capability_id) AS capability_missing,
@@ -64,22 +63,6 @@ SELECT sark_migration.validation_define_view(
              || 'FROM capabilities c LEFT JOIN mcp_tools t ON t.id::text = c.id LEFT JOIN mcp_servers s ON s.id::text = c.resource_id '
              || 'WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = c.resource_id) ORDER BY c.id;') AS details
   FROM (SELECT count(*) AS n, count(*) FILTER (WHERE migrated) AS migrated FROM orphan) o
-  -- relationships.capability_resource_matches_v1 --------------------------------------------------
-  UNION ALL
-  SELECT 'relationships.capability_resource_matches_v1', 'error',
-         m.n = 0,
-         CASE WHEN m.n = 0 THEN 'The capability of every migrated v1 tool belongs to the resource of the tool''s server.'
-         ELSE format('%s capabilities of v1 tools belong to another resource than the tool''s server (the v2 row was '
-                     'changed after the copy, or the tool moved to another server in v1 since). Run `sark-migrate data '
-                     '--execute` to re-copy them from v1 (if the v2 change was intended, change v1 first).', m.n)
-         END,
-         jsonb_build_object(
-           'mismatched', m.n,
-           'rows', CASE WHEN m.n > 0 THEN (
-             SELECT jsonb_agg(jsonb_build_object('id', x.id, 'resource_id', x.resource_id,
-                                                 'expected_resource_id', x.expected_resource_id) ORDER BY x.id)
-             FROM (SELECT * FROM misplaced ORDER BY id LIMIT 20) x) ELSE '[]'::jsonb END)
-  FROM (SELECT count(*) AS n FROM misplaced) m
   -- relationships.cost_tracking_references --------------------------------------------------------
   UNION ALL
   SELECT 'relationships.cost_tracking_references', 'warning',
@@ -104,6 +87,15 @@ SELECT sark_migration.validation_define_view(
                count(*) FILTER (WHERE resource_missing) AS resource_missing
         FROM cost) k
   $view$,
+  'Validation, references: no orphaned capabilities, cost_tracking references (warning).',
+  'relationships.prerequisites');
+
+SELECT sark_migration.validation_define_view(
+  'check_relationships',
+  ARRAY['sark_migration.check_keys', 'sark_migration.check_references'],
+  $view$SELECT * FROM sark_migration.check_keys WHERE check_name LIKE 'relationships.%'
+        UNION ALL
+        SELECT * FROM sark_migration.check_references$view$,
   'Validation, relationships family: no orphaned capabilities, every v1 tool''s capability under its '
   'server''s resource, cost_tracking references (warning).',
   'relationships.prerequisites');

@@ -45,8 +45,11 @@ BEGIN
   END IF;
   RETURN QUERY
             SELECT * FROM sark_migration.check_schema         WHERE mode IN ('full', 'quick', 'schema')
-  UNION ALL SELECT * FROM sark_migration.check_counts         WHERE mode IN ('full', 'quick', 'data')
-  UNION ALL SELECT * FROM sark_migration.check_relationships  WHERE mode IN ('full', 'quick', 'relationships')
+  -- counts and relationships together read check_keys once (002)
+  UNION ALL SELECT * FROM sark_migration.check_keys           WHERE mode IN ('full', 'quick')
+  UNION ALL SELECT * FROM sark_migration.check_references     WHERE mode IN ('full', 'quick')
+  UNION ALL SELECT * FROM sark_migration.check_counts         WHERE mode = 'data'
+  UNION ALL SELECT * FROM sark_migration.check_relationships  WHERE mode = 'relationships'
   UNION ALL SELECT * FROM sark_migration.check_fidelity       WHERE mode IN ('full', 'data')
   UNION ALL SELECT * FROM sark_migration.check_business_rules WHERE mode IN ('full', 'data')
   UNION ALL SELECT * FROM sark_migration.check_health         WHERE mode = 'full';
