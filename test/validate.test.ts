@@ -103,7 +103,7 @@ describe('the modes', () => {
     expect(fromPsql.length).toBeGreaterThan(0);
   });
 
-  it('validate --quick compares the tool keys once for the counts and the relationships families', async () => {
+  it('validate --quick compares the tool keys once for the counts and the relationships families, --full not at all', async () => {
     // Both families read the tool key comparison (a pass over each table); each family view
     // evaluating it on its own cost the pass twice (3 s of validate --full at 1,000,000 tools).
     const d = await cloneClean();
@@ -128,6 +128,14 @@ describe('the modes', () => {
       expect(counts).toBeGreaterThanOrEqual(200); // the 200 v1 tools, at least once
       expect(relationships).toBeGreaterThanOrEqual(200);
       expect(quick).toBe(counts);
+      // --full reads the keys from the round trips of the fidelity family: what the fidelity family
+      // reads, plus what the counts read besides their key pass (the v1 count, the held tools).
+      const keyPass = await toolRowsRead('select * from sark_migration.validation_tool_key_mismatches');
+      const fidelity = await toolRowsRead('select * from sark_migration.check_fidelity');
+      const fullRead = await toolRowsRead('select * from sark_migration.validation_full');
+      expect(keyPass).toBeGreaterThanOrEqual(200);
+      expect(fidelity).toBeGreaterThanOrEqual(200);
+      expect(fullRead).toBe(fidelity + counts - keyPass);
     } finally {
       conn.release();
     }
@@ -318,6 +326,62 @@ describe('count checks', () => {
     const summary = summarize(report, 'here');
     expect(summary).toMatch(new RegExp(`${report.total_checks} checks: ${report.total_checks - 2} passed, 0 failed, 2 warnings \\(reported, not failures\\)`));
     expect(summary).toMatch(/STATUS: VALIDATION PASSED/);
+  });
+});
+
+describe('the key checks of --full', () => {
+  // validate --full reads the keys from the round trip comparisons (007) instead of comparing them
+  // in a pass of their own (--quick, 002): both must give the same check rows on any broken key.
+  const keyRows = async (d: ClonedDatabase | TestDatabase) => {
+    const rows = async (view: string) =>
+      d.sql.unsafe<{ check_name: string; passed: boolean; message: string; details: unknown }[]>(`
+        select check_name, passed, message, details from sark_migration.${view}
+         where check_name like 'data.%' or check_name = 'relationships.capability_resource_matches_v1' order by 1`);
+    return { quick: await rows('check_keys'), full: await rows('check_fidelity_and_keys') };
+  };
+
+  it('reads the same data.* and relationships rows from the round trips as --quick from the key comparison', async () => {
+    const d = await cloneClean();
+    const servers = await d.sql<{ id: string }[]>`select id::text as id from mcp_servers order by id desc limit 3`;
+    const [a, b, c, e, f, g] = await d.sql<{ tool: string }[]>`
+      select t.id::text as tool from mcp_tools t
+       where t.server_id::text not in ${d.sql(servers.map((s) => s.id))} order by t.id limit 6`;
+    await d.sql.begin(async (tx) => {
+      await tx`delete from resources where id = ${servers[0]!.id}`; // a server and its tools missing from v2
+      await tx`delete from mcp_tools where id = ${a!.tool}`; // a migrated capability whose v1 tool is gone
+      await tx`update capabilities set resource_id = ${servers[1]!.id} where id = ${b!.tool}`; // under another resource
+      await tx`update mcp_tools set server_id = ${servers[2]!.id} where id = ${c!.tool}`; // moved in v1 since the copy
+      await tx`update capabilities set name = 'renamed in v2' where id = ${e!.tool}`; // a value, not a key
+      await tx`delete from capabilities where id = ${f!.tool}`; // one tool missing from v2
+      await tx`insert into sark_migration.quarantine (source_table, source_id, reason, detail)
+               values ('mcp_tools', ${g!.tool}, 'no_name', 'made dirty after the copy')`;
+      await tx`
+        insert into mcp_servers (id, name, transport, endpoint, mcp_version, capabilities, sensitivity_level, status, tags, extra_metadata)
+        values ('00000000-0000-4000-8000-000000000001', 'late', 'http', 'https://late.example.com', '2025-06-18', '[]', 'low', 'active', '[]', '{}')`;
+    });
+    const { quick, full: fromRoundTrips } = await keyRows(d);
+    expect(quick.filter((r) => !r.passed).map((r) => r.check_name)).toEqual([
+      'data.quarantined_tools', 'data.server_count', 'data.tool_count', 'relationships.capability_resource_matches_v1',
+    ]);
+    expect(check({ checks: quick } as unknown as ValidationReport, 'relationships.capability_resource_matches_v1').details).toMatchObject({ mismatched: 2 });
+    expect(fromRoundTrips).toEqual(quick);
+    // and the report of validate --full carries them
+    const report = await full(d);
+    expect(report.checks.filter((r) => r.check_name.startsWith('data.')).map((r) => r.details)).toEqual(
+      quick.filter((r) => r.check_name.startsWith('data.')).map((r) => r.details),
+    );
+  });
+
+  it('agree on a database with quarantined rows, and on a clean one', async () => {
+    db = await cloneDatabase(dirty.name);
+    const dirtyRows = await keyRows(db);
+    expect(dirtyRows.full).toEqual(dirtyRows.quick);
+    expect(dirtyRows.quick.filter((r) => !r.passed).length).toBe(2);
+    await db.drop();
+    const d = await cloneClean();
+    const cleanRows = await keyRows(d);
+    expect(cleanRows.full).toEqual(cleanRows.quick);
+    expect(cleanRows.quick.every((r) => r.passed)).toBe(true);
   });
 });
 

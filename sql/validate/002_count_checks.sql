@@ -14,9 +14,10 @@
 --                                      resource of the tool's server.              (error)
 --           sark_migration.check_counts is its data.* rows (the counts family); 003 adds the
 --           relationships.* row to that family's view. Both families read the same comparison,
---           so validate --quick and --full read check_keys once: the tool key comparison is the
---           dearest part of both (a pass over each table, 3 s at 1,000,000 tools), and two
---           views each evaluating it cost it twice.
+--           so validate --quick reads check_keys once: the tool key comparison is the dearest
+--           part of both (a pass over each table, 3 s at 1,000,000 tools), and two views each
+--           evaluating it cost it twice. validate --full reads the same checks from the round
+--           trip comparisons instead (007), with no key pass at all.
 --           v1 = migrated + quarantined + missing, by construction; the check passes when
 --           missing = 0 and nothing vanished. On failure details.missing_ids names the first 20
 --           v1 rows without a v2 row (the runbook's "investigate discrepancy" query, which is in
@@ -91,17 +92,20 @@ SELECT sark_migration.validation_define_diff_view(
   right_only  => 'vanished_from_v1',
   differs     => 'other_resource');
 
--- check_keys: the key comparison is evaluated once (tool_keys) and read by every check below.
-SELECT sark_migration.validation_define_view(
-  'check_keys',
-  ARRAY['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities',
-        'sark_migration.quarantine', 'sark_migration.validation_server_key_mismatches',
-        'sark_migration.validation_tool_key_mismatches'],
-  $view$
+-- The checks read from the key comparison, as SQL text over two row sources with the columns of the
+-- key mismatch views (id, problem, left_image, right_image): server_keys (missing_in_v2 |
+-- vanished_from_v1) and tool_keys (the same, and other_resource). check_keys reads them from the key
+-- mismatch views; validate --full from the round trip comparisons, which compare every column, the
+-- keys included (007), so that the full validation needs no key pass of its own.
+CREATE OR REPLACE FUNCTION sark_migration.validation_key_checks_sql(server_keys text, tool_keys text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $function$
+  SELECT replace(replace($body$
   WITH sk AS MATERIALIZED (
-    SELECT * FROM sark_migration.validation_server_key_mismatches
+    {{server_keys}}
   ), tool_keys AS MATERIALIZED (
-    SELECT * FROM sark_migration.validation_tool_key_mismatches
+    {{tool_keys}}
   ), tk AS (
     SELECT * FROM tool_keys WHERE problem <> 'other_resource'
   ), misplaced AS (
@@ -276,7 +280,20 @@ SELECT sark_migration.validation_define_view(
                                                  'expected_resource_id', x.expected_resource_id) ORDER BY x.id)
              FROM (SELECT * FROM misplaced ORDER BY id LIMIT 20) x) ELSE '[]'::jsonb END)
   FROM (SELECT count(*) AS n FROM misplaced) m
-  $view$,
+$body$, '{{server_keys}}', server_keys), '{{tool_keys}}', tool_keys)
+$function$;
+COMMENT ON FUNCTION sark_migration.validation_key_checks_sql(text, text) IS
+  'SQL of the checks read from the key comparison (data.server_count, data.tool_count, data.quarantined_*, '
+  'relationships.capability_resource_matches_v1), over two sources of (id, problem, left_image, right_image) rows.';
+
+-- check_keys: the key comparison is evaluated once (tool_keys) and read by every check.
+SELECT sark_migration.validation_define_view(
+  'check_keys',
+  ARRAY['public.mcp_servers', 'public.mcp_tools', 'public.resources', 'public.capabilities',
+        'sark_migration.quarantine', 'sark_migration.validation_server_key_mismatches',
+        'sark_migration.validation_tool_key_mismatches'],
+  sark_migration.validation_key_checks_sql('SELECT * FROM sark_migration.validation_server_key_mismatches',
+                                           'SELECT * FROM sark_migration.validation_tool_key_mismatches'),
   'Validation, the checks read from the key comparison of v1 and v2: every v1 server/tool is in v2 or '
   'quarantined, nothing migrated has vanished from v1 (data.server_count, data.tool_count), the quarantined rows '
   '(data.quarantined_*, warnings), every v1 tool''s capability under its server''s resource '

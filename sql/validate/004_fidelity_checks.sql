@@ -148,15 +148,15 @@ SELECT sark_migration.validation_define_diff_view(
   differs     => 'differs');
 
 -- ---------------------------------------------------------------------------------------------
--- The family view. Each mismatch view is evaluated once (MATERIALIZED: normally empty).
+-- The family view. Each mismatch view is evaluated once (MATERIALIZED: normally empty). Its SQL is
+-- a function of the two round trip sources, so that validate --full (007) can evaluate the round
+-- trips once for this family and for the key checks (002) together.
 -- ---------------------------------------------------------------------------------------------
-SELECT sark_migration.validation_define_view(
-  'check_fidelity',
-  ARRAY['public.resources', 'public.capabilities', 'public.mcp_servers', 'public.mcp_tools',
-        'sark_migration.validation_resource_mismatches', 'sark_migration.validation_capability_mismatches',
-        'sark_migration.validation_server_roundtrip_mismatches', 'sark_migration.validation_tool_roundtrip_mismatches',
-        'sark_migration.validation_uuid(text)', 'sark_migration.row_hash(anyelement,bigint)'],
-  $view$
+CREATE OR REPLACE FUNCTION sark_migration.validation_fidelity_checks_sql(server_roundtrip text, tool_roundtrip text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $function$
+  SELECT replace(replace($body$
   WITH rm AS MATERIALIZED (
     -- "not_in_image" rows whose v1 server is gone belong to fidelity.v1_source_gone instead.
     SELECT m.* FROM sark_migration.validation_resource_mismatches m
@@ -167,9 +167,9 @@ SELECT sark_migration.validation_define_view(
     LEFT JOIN public.mcp_tools t ON t.id = sark_migration.validation_uuid(m.id)
     WHERE m.problem <> 'not_in_image' OR t.id IS NOT NULL
   ), sm AS MATERIALIZED (
-    SELECT * FROM sark_migration.validation_server_roundtrip_mismatches
+    {{server_roundtrip}}
   ), tm AS MATERIALIZED (
-    SELECT * FROM sark_migration.validation_tool_roundtrip_mismatches
+    {{tool_roundtrip}}
   )
   -- fidelity.resources ---------------------------------------------------------------------------
   SELECT 'fidelity.resources'::text AS check_name,
@@ -311,7 +311,19 @@ SELECT sark_migration.validation_define_view(
                                        FROM (SELECT id FROM tm WHERE problem = 'not_in_v1' ORDER BY id LIMIT 20) x), '[]'::jsonb))
   FROM (SELECT (SELECT count(*) FROM sm WHERE problem = 'not_in_v1') AS servers,
                (SELECT count(*) FROM tm WHERE problem = 'not_in_v1') AS tools) k
-  $view$,
+$body$, '{{server_roundtrip}}', server_roundtrip), '{{tool_roundtrip}}', tool_roundtrip)
+$function$;
+COMMENT ON FUNCTION sark_migration.validation_fidelity_checks_sql(text, text) IS
+  'SQL of the fidelity family over two sources of round trip mismatch rows (id, problem, left_image, right_image).';
+
+SELECT sark_migration.validation_define_view(
+  'check_fidelity',
+  ARRAY['public.resources', 'public.capabilities', 'public.mcp_servers', 'public.mcp_tools',
+        'sark_migration.validation_resource_mismatches', 'sark_migration.validation_capability_mismatches',
+        'sark_migration.validation_server_roundtrip_mismatches', 'sark_migration.validation_tool_roundtrip_mismatches',
+        'sark_migration.validation_uuid(text)', 'sark_migration.row_hash(anyelement,bigint)'],
+  sark_migration.validation_fidelity_checks_sql('SELECT * FROM sark_migration.validation_server_roundtrip_mismatches',
+                                                'SELECT * FROM sark_migration.validation_tool_roundtrip_mismatches'),
   'Validation, fidelity family (--full): migrated rows equal the mapping of their v1 row, the inverse '
   'mapping rebuilds v1 exactly, and no migrated row outlived its v1 row.',
   'fidelity.prerequisites');

@@ -16,7 +16,7 @@
 --           20,000 servers it compiled 11,000 functions and took 40-66 s instead of 5-10 s), no
 --           sort of a million wide rows (hashed aggregation in parallel workers instead), and
 --           work_mem for the hash tables.
--- Requires: 000 .. 006 (each family view exists, as the real checks or as a stand-in).
+-- Requires: 000 .. 007 (each family view exists, as the real checks or as a stand-in).
 -- Runs:     in a transaction; idempotent. DROP + CREATE: an earlier version may have had other
 --           columns, and nothing but these views depends on them.
 
@@ -44,15 +44,15 @@ BEGIN
       USING HINT = 'One of full, quick, schema, data, relationships.';
   END IF;
   RETURN QUERY
-            SELECT * FROM sark_migration.check_schema         WHERE mode IN ('full', 'quick', 'schema')
-  -- counts and relationships together read check_keys once (002)
-  UNION ALL SELECT * FROM sark_migration.check_keys           WHERE mode IN ('full', 'quick')
-  UNION ALL SELECT * FROM sark_migration.check_references     WHERE mode IN ('full', 'quick')
-  UNION ALL SELECT * FROM sark_migration.check_counts         WHERE mode = 'data'
-  UNION ALL SELECT * FROM sark_migration.check_relationships  WHERE mode = 'relationships'
-  UNION ALL SELECT * FROM sark_migration.check_fidelity       WHERE mode IN ('full', 'data')
-  UNION ALL SELECT * FROM sark_migration.check_business_rules WHERE mode IN ('full', 'data')
-  UNION ALL SELECT * FROM sark_migration.check_health         WHERE mode = 'full';
+            SELECT * FROM sark_migration.check_schema            WHERE mode IN ('full', 'quick', 'schema')
+  -- --quick compares the keys (002); --full and --data read them from the round trips (007)
+  UNION ALL SELECT * FROM sark_migration.check_keys              WHERE mode = 'quick'
+  UNION ALL SELECT * FROM sark_migration.check_fidelity_and_keys WHERE mode = 'full'
+  UNION ALL SELECT * FROM sark_migration.check_fidelity_and_keys f WHERE mode = 'data' AND f.check_name NOT LIKE 'relationships.%'
+  UNION ALL SELECT * FROM sark_migration.check_references        WHERE mode IN ('full', 'quick')
+  UNION ALL SELECT * FROM sark_migration.check_relationships     WHERE mode = 'relationships'
+  UNION ALL SELECT * FROM sark_migration.check_business_rules    WHERE mode IN ('full', 'data')
+  UNION ALL SELECT * FROM sark_migration.check_health            WHERE mode = 'full';
 END
 $$;
 COMMENT ON FUNCTION sark_migration.evaluate_checks(text) IS
