@@ -23,7 +23,7 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:S,live:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:S,live:A,unsynced:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
@@ -32,8 +32,11 @@ describe('bench', () => {
     // Every load moved every row, whichever way it indexed them (under the live application, the
     // forward sync moved the rows it updated before the copy reached them).
     expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(
-      ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:S', 'copy:A'].map((n) => [n, 60, 600]),
+      ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'copy:B', 'copy:S', 'unsynced:A', 'copy:A'].map((n) => [n, 60, 600]),
     );
+    // unsynced:A is the copy without the forward sync (its cost: the v1 row locks), after loads that had it on.
+    expect(result.loads.find((l: any) => l.name === 'unsynced:A')).toMatchObject({ forward_sync: false, description: expect.stringMatching(/without the forward sync/) });
+    expect(result.loads.find((l: any) => l.name === 'copy:A').forward_sync).toBe(true);
     // The live load: the same copy while an application writes v1; every statement went through.
     expect(result.live.writer.statements).toBeGreaterThan(50);
     expect(result.live.writer.errors).toBe(0);

@@ -16,6 +16,8 @@ import { installDefinitions } from '../db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../db/sqlFiles.ts';
 import { log } from '../output.ts';
 import { tally } from '../report/build.ts';
+import { syncDirections } from '../status/phase.ts';
+import { runSyncAction } from '../sync/sql.ts';
 import { prepareSyncForCopy } from '../sync/sync.ts';
 
 export interface CopyOutcome {
@@ -23,6 +25,8 @@ export interface CopyOutcome {
   /** rows written (inserted, updated or deleted) per table */
   resources: number;
   capabilities: number;
+  /** whether the forward sync was on during the copy (each batch then locks its v1 rows) */
+  synced: boolean;
 }
 
 /** Installs what the copy needs (the mapping views and copy functions). */
@@ -38,16 +42,18 @@ export async function prepareCopy(ctx: Context): Promise<void> {
 /**
  * The copy of Phase 2, exactly as `data --execute` runs it by default: the forward sync on first
  * (so each batch locks the v1 rows it copies), then the copy (without the run lock: bench owns the
- * database).
+ * database). sync false: as `data --execute --no-sync` (the sync off, no v1 row locked).
  */
-export async function runCopy(ctx: Context, opts: CopyOptions = {}): Promise<CopyOutcome> {
-  await prepareSyncForCopy(ctx, true);
+export async function runCopy(ctx: Context, opts: CopyOptions & { sync?: boolean } = {}): Promise<CopyOutcome> {
+  // An earlier load of the same bench left the forward sync on: off for a copy without it.
+  if (opts.sync === false && (await syncDirections(ctx.sql)).forward) await runSyncAction(ctx, 'disableForward');
+  const { syncing } = await prepareSyncForCopy(ctx, opts.sync ?? true);
   const r = await copyData(ctx, opts);
   const written = (t: string) => {
     const x = r.tables.find((y) => y.table === t);
     return x ? x.inserted + x.updated + x.deleted : 0;
   };
-  return { engine: 'copyData (src/data/copy.ts)', resources: written('resources'), capabilities: written('capabilities') };
+  return { engine: 'copyData (src/data/copy.ts)', resources: written('resources'), capabilities: written('capabilities'), synced: syncing };
 }
 
 export interface ValidateOutcome {

@@ -41,10 +41,10 @@ import type { CpuUsage } from './cpu.ts';
 import { mergeStats, startV1Writer, writerSummary } from './appWriter.ts';
 import { runCopy } from './hooks.ts';
 
-export const LOADS = ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A', 'copy:A0', 'copy:B', 'copy:S'] as const;
+export const LOADS = ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A', 'copy:A0', 'copy:B', 'copy:S', 'unsynced:A'] as const;
 export type LoadName = (typeof LOADS)[number];
 export const DEFAULT_LOADS: LoadName[] = ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A'];
-type Loader = 'naive' | 'insert' | 'lanes' | 'copy' | 'live';
+type Loader = 'naive' | 'insert' | 'lanes' | 'copy' | 'live' | 'unsynced';
 
 export interface LoadRun {
   name: LoadName;
@@ -64,6 +64,8 @@ export interface LoadRun {
   writer?: ReturnType<typeof writerSummary>;
   /** naive: the same statements again on the loaded tables (the public script's re-run) */
   rerun_seconds?: number;
+  /** the copy loads: whether the forward sync was on (each batch locking its v1 rows) */
+  forward_sync?: boolean;
 }
 
 const INDEXING = { A: 'indexes in place, GIN merged beside', A0: 'indexes in place', S: 'the schema\'s indexes in place (no recommended ones)', B: 'indexes dropped, built after, concurrently' } as const;
@@ -74,7 +76,7 @@ const lanesOf = (loader: Loader, jobs: number) => (loader === 'insert' || loader
 export const describeLoad = (name: LoadName, jobs: number, writerRate = 0) => {
   const [loader, indexing] = name.split(':') as [Loader, keyof typeof INDEXING];
   const lanes = lanesOf(loader, jobs);
-  const what = { naive: 'naive upsert (INSERT … SELECT … ON CONFLICT DO UPDATE, one statement per table)', insert: 'bare INSERT … SELECT', lanes: 'bare INSERT … SELECT', copy: 'copy (copyData)', live: `copy (copyData), application writing v1 at ${writerRate}/s` }[loader];
+  const what = { naive: 'naive upsert (INSERT … SELECT … ON CONFLICT DO UPDATE, one statement per table)', insert: 'bare INSERT … SELECT', lanes: 'bare INSERT … SELECT', copy: 'copy (copyData)', unsynced: 'copy (copyData) without the forward sync (data --execute --no-sync: no FOR SHARE lock on the v1 rows)', live: `copy (copyData), application writing v1 at ${writerRate}/s` }[loader];
   const after = indexing === 'S' && loader !== 'naive' ? ', the recommended ones built after it, concurrently' : '';
   return `${what}${lanes > 1 ? ` in ${lanes} lanes` : ''}, ${INDEXING[indexing]}${after}`;
 };
@@ -90,6 +92,8 @@ export async function resetV2(ctx: Context): Promise<void> {
   });
   await ctx.sql`checkpoint`.catch((e) => log.debug(`checkpoint skipped: ${(e as Error).message}`));
 }
+
+const syncOf = (r: object) => ('synced' in r ? { forward_sync: Boolean(r.synced) } : {});
 
 export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
   const [loader] = name.split(':') as [Loader];
@@ -112,7 +116,7 @@ export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: 
 async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'S' | 'B'];
   const lanes = lanesOf(loader, opts.jobs);
-  const load = () => (loader === 'copy' || loader === 'live' ? runCopy(ctx, opts) : insertAll(ctx, lanes));
+  const load = () => (loader === 'copy' || loader === 'live' || loader === 'unsynced' ? runCopy(ctx, { ...opts, sync: loader !== 'unsynced' }) : insertAll(ctx, lanes));
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const base = { name, description: describeLoad(name, opts.jobs, opts.writerRate) };
@@ -120,7 +124,7 @@ async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: 
     // Exactly what `data --execute` does with empty tables (src/optimize/load.ts).
     const { result, merger, built } = await loadWithIndexesInPlace(ctx, load, { lanes, build: opts.build });
     const s = elapsed();
-    return { ...base, seconds: s, load_seconds: s - merger.final_seconds, build_seconds: merger.final_seconds, resources: result.resources, capabilities: result.capabilities, merger, builds: built };
+    return { ...base, seconds: s, load_seconds: s - merger.final_seconds, build_seconds: merger.final_seconds, resources: result.resources, capabilities: result.capabilities, merger, builds: built, ...syncOf(result) };
   }
   if (indexing === 'S') {
     // A fresh v2 schema, as the public script meets it: the migration's indexes, no others.
