@@ -23,12 +23,13 @@ describe('bench', () => {
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
-    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:S,live:A,unsynced:A,copy:A', '--jobs', '3', '--output', out], { DATABASE_URL: url });
+    const r = runCli(['bench', '--json', '--servers', '60', '--runs', '2', '--loads', 'naive:S,insert:B,insert:A0,insert:A,lanes:A,copy:B,copy:S,live:A,unsynced:A,copy:A', '--jobs', '3', '--batch-time', '40ms', '--output', out], { DATABASE_URL: url });
     expect(r.status, r.stderr).toBe(0);
     const result = r.json();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
 
     expect(result.scale).toEqual({ servers: 60, tools_per_server: 10, tools: 600, cost_rows: 600 });
+    expect(result.copy_settings).toEqual({ jobs: 3, batch_time_ms: 40, batch_size: null });
     // Every load moved every row, whichever way it indexed them (under the live application, the
     // forward sync moved the rows it updated before the copy reached them).
     expect(result.loads.filter((l: any) => l.name !== 'live:A').map((l: any) => [l.name, l.resources, l.capabilities])).toEqual(

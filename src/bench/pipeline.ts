@@ -29,6 +29,7 @@ import { withLockRetry } from '../db/retry.ts';
 import { loadWithIndexesInPlace } from '../optimize/load.ts';
 import { seed } from '../commands/seed.ts';
 import { localPostmaster, measureCpu } from './cpu.ts';
+import { DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import type { CopyOptions } from '../data/copy.ts';
 import { prepareCopy, runCopy, runValidateFull, type ValidateOutcome } from './hooks.ts';
 import { describeLoad, resetV2, runLoad, type LoadName, type LoadRun } from './strategies.ts';
@@ -42,6 +43,8 @@ export interface BenchOptions {
   /** in order; the last one leaves the database as the pipeline continues from it */
   loads: LoadName[];
   batchSize?: number;
+  /** what each copy batch aims to take (data --execute --batch-time), ms */
+  batchTimeMs?: number;
   /** lanes of the copy loader (data --execute --jobs) */
   jobs: number;
   /** statements/s of the application writing v1 during the live load */
@@ -61,6 +64,8 @@ export interface BenchResult {
   started_at: string;
   finished_at: string;
   scale: { servers: number; tools_per_server: number; tools: number; cost_rows: number };
+  /** how the copy loads ran: lanes per table, and what each batch aimed to take */
+  copy_settings: { jobs: number; batch_time_ms: number; batch_size: number | null };
   server: Record<string, string>;
   /** read from the server's settings, whoever started it: every figure below holds for this */
   durability: { durable: boolean; label: string };
@@ -149,7 +154,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   for (const name of o.loads) {
     await resetV2(ctx);
     const { result: run, cpu } = await step(`load ${name} (${describeLoad(name, o.jobs, o.writerRate)})`, () =>
-      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, jobs: o.jobs, build: o.build, writerRate: o.writerRate })),
+      measureCpu(postmaster, () => runLoad(ctx, name, { batchSize: o.batchSize, batchTimeMs: o.batchTimeMs, jobs: o.jobs, build: o.build, writerRate: o.writerRate })),
     );
     if (cpu) run.cpu = cpu;
     runs.push(run);
@@ -157,7 +162,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
   }
   const final = runs.at(-1)!;
   phases.push({ name: `copy (load ${final.name}, see below)`, seconds: final.seconds, pipeline: true });
-  const rerun = await timed('copy again: the no-op re-run of data --execute', false, () => noopRerun(ctx, { batchSize: o.batchSize, jobs: o.jobs }));
+  const rerun = await timed('copy again: the no-op re-run of data --execute', false, () => noopRerun(ctx, { batchSize: o.batchSize, batchTimeMs: o.batchTimeMs, jobs: o.jobs }));
   Object.assign(phases.at(-1)!, { seconds: rerun.seconds, note: `${rerun.written} rows written as the copy counts, ${rerun.touched} as the tuples' xmin shows` });
 
   await timed('ANALYZE resources, capabilities', true, () => maintain(ctx, 'analyze public.resources, public.capabilities'));
@@ -209,6 +214,7 @@ async function pipeline(ctx: Context, o: BenchOptions, started: Date): Promise<B
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),
     scale: { servers: o.servers, tools_per_server: o.toolsPerServer, tools, cost_rows: o.costRows },
+    copy_settings: { jobs: o.jobs, batch_time_ms: o.batchTimeMs ?? DEFAULT_BATCH_TIME_MS, batch_size: o.batchSize ?? null },
     server: settings,
     durability: durabilityOf(settings),
     machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), load_average_at_start: loadAtStart },

@@ -95,7 +95,7 @@ export async function resetV2(ctx: Context): Promise<void> {
 
 const syncOf = (r: object) => ('synced' in r ? { forward_sync: Boolean(r.synced) } : {});
 
-export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
+export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; batchTimeMs?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
   const [loader] = name.split(':') as [Loader];
   if (loader !== 'live') return runLoadQuietly(ctx, name, opts);
   // The application starts before the copy and stops after it, so every batch meets it.
@@ -113,7 +113,7 @@ export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: 
   return { ...run, writer: summary };
 }
 
-async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
+async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: number; batchTimeMs?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'S' | 'B'];
   const lanes = lanesOf(loader, opts.jobs);
   const load = () => (loader === 'copy' || loader === 'live' || loader === 'unsynced' ? runCopy(ctx, { ...opts, sync: loader !== 'unsynced' }) : insertAll(ctx, lanes));

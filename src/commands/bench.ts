@@ -12,6 +12,7 @@ import { defineCommand } from '../command.ts';
 import { runBench } from '../bench/pipeline.ts';
 import { renderBench } from '../bench/render.ts';
 import { DEFAULT_LOADS, LOADS, type LoadName } from '../bench/strategies.ts';
+import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { DEFAULT_JOBS } from '../data/copy.ts';
 import { log } from '../output.ts';
 
@@ -25,6 +26,7 @@ const Options = z.object({
     .refine((s) => s.split(',').every((x) => (LOADS as readonly string[]).includes(x)), `a comma-separated list of ${LOADS.join(', ')}`)
     .default(DEFAULT_LOADS.join(',')),
   batchSize: z.number().int().min(1).optional(),
+  batchTime: BatchTime,
   jobs: z.number().int().min(1).max(64).default(DEFAULT_JOBS),
   writerRate: z.number().min(1).max(100_000).default(200),
   runs: z.number().int().min(1).max(10_000).default(50),
@@ -44,6 +46,7 @@ export const benchCommand = defineCommand({
       .option('cost-rows', { type: 'number', describe: 'cost_tracking rows over the last 30 days (default 10 per server)' })
       .option('loads', { type: 'string', default: DEFAULT_LOADS.join(','), describe: `loads to time, in order (${LOADS.join(', ')}); the last one is the pipeline's copy` })
       .option('batch-size', { type: 'number', describe: 'rows per copy transaction (passed to the copy)' })
+      .option('batch-time', { type: 'string', default: `${DEFAULT_BATCH_TIME_MS}ms`, describe: 'what each copy batch aims to take (data --execute --batch-time)' })
       .option('jobs', { type: 'number', default: DEFAULT_JOBS, describe: 'lanes per table of the copy (data --execute --jobs)' })
       .option('writer-rate', { type: 'number', default: 200, describe: 'statements/s of the application writing v1 during the live:A load' })
       .option('runs', { type: 'number', default: 50, describe: 'runs per query pattern' })
@@ -59,6 +62,7 @@ export const benchCommand = defineCommand({
       costRows: o.costRows ?? o.servers * 10,
       loads: o.loads.split(',') as LoadName[],
       batchSize: o.batchSize,
+      batchTimeMs: o.batchTime,
       jobs: o.jobs,
       writerRate: o.writerRate,
       runs: o.runs,
