@@ -16,7 +16,7 @@ import { one } from '../db/connect.ts';
 import { withLockRetry } from '../db/retry.ts';
 import { log, progress, timedDebug } from '../output.ts';
 import { forwardSyncOn } from '../sync/state.ts';
-import { BatchSizer, batchCapMs, DEFAULT_BATCH_TIME_MS, MAX_BATCH_ROWS, runBatch } from './batches.ts';
+import { BatchSizer, batchCapMs, DEFAULT_BATCH_TIME_MS, IncompleteBatchAnswer, MAX_BATCH_ROWS, runBatch } from './batches.ts';
 
 export const COPY_TARGETS = [
   { target: 'resources', source: 'mcp_servers' },
@@ -176,7 +176,13 @@ async function copyTable(
   let failed = false;
   const batch = (lane: number, rows: number | null) =>
     sql<BatchRow[]>`
-      select * from sark_migration.copy_batch(${target}, ${run}, ${rows}::int, ${lane}::int, ${opts.lockSource})`.then(one);
+      select * from sark_migration.copy_batch(${target}, ${run}, ${rows}::int, ${lane}::int, ${opts.lockSource})`.then((r) => {
+      const row = r[0];
+      if (!row || row.rows_done === undefined || row.rows_done === null) {
+        throw new IncompleteBatchAnswer(`copy_batch of ${target}, lane ${lane}, answered ${r.length} row(s) and no result`);
+      }
+      return row;
+    });
   const copyLane = async (lane: number) => {
     const sizer = new BatchSizer({ targetMs: opts.targetMs, maxRows: opts.batchSize ?? MAX_BATCH_ROWS });
     // Autocommit: each call is one statement, so each batch (and its progress row) is one transaction.
