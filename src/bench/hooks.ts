@@ -16,7 +16,6 @@ import { installDefinitions } from '../db/definitions.ts';
 import { applySqlFile, sqlFilesIn } from '../db/sqlFiles.ts';
 import { log } from '../output.ts';
 import { tally } from '../report/build.ts';
-import { syncDirections } from '../status/phase.ts';
 import { runSyncAction } from '../sync/sql.ts';
 import { prepareSyncForCopy } from '../sync/sync.ts';
 
@@ -45,9 +44,12 @@ export async function prepareCopy(ctx: Context): Promise<void> {
  * database). sync false: as `data --execute --no-sync` (the sync off, no v1 row locked).
  */
 export async function runCopy(ctx: Context, opts: CopyOptions & { sync?: boolean } = {}): Promise<CopyOutcome> {
+  let { syncing } = await prepareSyncForCopy(ctx, opts.sync ?? true);
   // An earlier load of the same bench left the forward sync on: off for a copy without it.
-  if (opts.sync === false && (await syncDirections(ctx.sql)).forward) await runSyncAction(ctx, 'disableForward');
-  const { syncing } = await prepareSyncForCopy(ctx, opts.sync ?? true);
+  if (opts.sync === false && syncing) {
+    await runSyncAction(ctx, 'disableForward');
+    syncing = false;
+  }
   const r = await copyData(ctx, opts);
   const written = (t: string) => {
     const x = r.tables.find((y) => y.table === t);

@@ -93,9 +93,18 @@ export async function resetV2(ctx: Context): Promise<void> {
   await ctx.sql`checkpoint`.catch((e) => log.debug(`checkpoint skipped: ${(e as Error).message}`));
 }
 
+/** How a load runs: the copy's batches and lanes, the index builds, the live application's rate. */
+export interface LoadOptions {
+  batchSize?: number;
+  batchTimeMs?: number;
+  jobs: number;
+  build: BuildSettings;
+  writerRate: number;
+}
+
 const syncOf = (r: object) => ('synced' in r ? { forward_sync: Boolean(r.synced) } : {});
 
-export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: number; batchTimeMs?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
+export async function runLoad(ctx: Context, name: LoadName, opts: LoadOptions): Promise<LoadRun> {
   const [loader] = name.split(':') as [Loader];
   if (loader !== 'live') return runLoadQuietly(ctx, name, opts);
   // The application starts before the copy and stops after it, so every batch meets it.
@@ -113,7 +122,7 @@ export async function runLoad(ctx: Context, name: LoadName, opts: { batchSize?: 
   return { ...run, writer: summary };
 }
 
-async function runLoadQuietly(ctx: Context, name: LoadName, opts: { batchSize?: number; batchTimeMs?: number; jobs: number; build: BuildSettings; writerRate: number }): Promise<LoadRun> {
+async function runLoadQuietly(ctx: Context, name: LoadName, opts: LoadOptions): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'S' | 'B'];
   const lanes = lanesOf(loader, opts.jobs);
   const load = () => (loader === 'copy' || loader === 'live' || loader === 'unsynced' ? runCopy(ctx, { ...opts, sync: loader !== 'unsynced' }) : insertAll(ctx, lanes));

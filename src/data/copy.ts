@@ -178,7 +178,7 @@ async function copyTable(
     sql<BatchRow[]>`
       select * from sark_migration.copy_batch(${target}, ${run}, ${rows}::int, ${lane}::int, ${opts.lockSource})`.then((r) => {
       const row = r[0];
-      if (!row || row.rows_done === undefined || row.rows_done === null) {
+      if (row?.rows_done == null) {
         throw new IncompleteBatchAnswer(`copy_batch of ${target}, lane ${lane}, answered ${r.length} row(s) and no result`);
       }
       return row;
