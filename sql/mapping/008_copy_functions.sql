@@ -33,6 +33,12 @@
 -- A table just loaded or truncated has no usable statistics, and the planner then picks plans
 -- made for a few rows (a nested loop over a million rows). The steps that read whole v2 tables
 -- call this first. ANALYZE samples (about 30,000 rows), so it costs well under a second.
+-- It never waits for its lock (SHARE UPDATE EXCLUSIVE, as VACUUM's): right after a big load,
+-- autovacuum holds exactly that on the table, for minutes, while it vacuums and analyzes it, and
+-- PostgreSQL cancels it for a waiting request only after deadlock_timeout (1 s), longer than the
+-- tool waits for any lock (lock_timeout): the ANALYZE then failed the whole step at its end. A
+-- table someone is vacuuming or analyzing is planned with the statistics it has; the callers do
+-- not depend on them for correctness (delete_vanished allows hash joins only).
 CREATE OR REPLACE FUNCTION sark_migration.analyze_if_stale(rel regclass)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -44,6 +50,13 @@ BEGIN
   SELECT c.reltuples INTO tuples FROM pg_catalog.pg_class c WHERE c.oid = rel;
   SELECT s.n_mod_since_analyze INTO modified FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = rel;
   IF tuples < 0 OR COALESCE(modified, 0) > 0.2 * GREATEST(tuples, 1000) THEN
+    BEGIN
+      -- Held to the end of the transaction (a subtransaction that commits hands its locks up).
+      EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', rel);
+    EXCEPTION WHEN lock_not_available THEN
+      RAISE NOTICE 'sark_migration: % is being vacuumed or analyzed by another session (autovacuum, usually): planning with its current statistics', rel;
+      RETURN false;
+    END;
     EXECUTE format('ANALYZE %s', rel);
     RETURN true;
   END IF;
@@ -51,7 +64,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION sark_migration.analyze_if_stale(regclass) IS
-  'ANALYZEs rel when it was never analyzed since a load/TRUNCATE or more than 20% of it changed since.';
+  'ANALYZEs rel when it was never analyzed since a load/TRUNCATE or more than 20% of it changed since, unless '
+  'another session (autovacuum) holds its SHARE UPDATE EXCLUSIVE lock: never waits. true if it analyzed.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Runs: an exact "nothing to do" without computing a single image

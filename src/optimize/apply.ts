@@ -88,7 +88,7 @@ export async function optimizeDatabase(ctx: Context, opts: OptimizeOptions = {})
     for (const table of [...ANALYZED_TABLES, ...(mv ? ['mv_daily_cost_summary'] : [])]) {
       if (!existing.has(table)) continue;
       const t = performance.now();
-      await withLockRetry(`analyze ${table}`, () => maint.unsafe(`analyze ${table}`));
+      await withLockRetry(`analyze ${table}`, () => maint.unsafe(`analyze ${table}`), undefined, { sql: maint, tables: [table] });
       actions.push({
         action: 'analyze',
         target: table,
