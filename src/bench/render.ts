@@ -18,12 +18,14 @@ export function renderBench(r: BenchResult, file?: string): string {
     `  ${pad('phase', 72)} ${lpad('time', 10)}  pipeline`,
     ...r.phases.map((p) => `  ${pad(p.name, 72)} ${lpad(formatDuration(p.seconds * 1000), 10)}  ${p.pipeline ? 'yes' : ''}${p.note ? `  (${p.note})` : ''}`),
     '',
-    `  ${pad('load (same data, empty tables; floor = insert:A)', 72)} ${lpad('total', 10)} ${lpad('rows in', 9)} ${lpad('index', 9)} ${lpad('x floor', 8)} ${lpad('CPU', 9)} ${lpad('busiest', 9)}`,
+    `  ${pad('load (same data, empty tables; floor = insert:A)', 72)} ${lpad('total', 10)} ${lpad('rows in', 9)} ${lpad('index', 9)} ${lpad('x floor', 8)} ${lpad('x naive', 13)} ${lpad('CPU', 9)} ${lpad('busiest', 9)}`,
     ...r.loads.map(
       (s) =>
-        `  ${pad(`${s.name}  ${s.description}`, 72)} ${lpad(sec(s.seconds), 10)} ${lpad(sec(s.load_seconds), 9)} ${lpad(sec(s.build_seconds), 9)} ${lpad(floor ? (s.seconds / floor.seconds).toFixed(2) : '-', 8)} ${lpad(s.cpu ? sec(s.cpu.total_seconds) : '-', 9)} ${lpad(s.cpu ? sec(s.cpu.busiest_process_seconds) : '-', 9)}`,
+        `  ${pad(`${s.name}  ${s.description}`, 72)} ${lpad(sec(s.seconds), 10)} ${lpad(sec(s.load_seconds), 9)} ${lpad(sec(s.build_seconds), 9)} ${lpad(floor ? (s.seconds / floor.seconds).toFixed(2) : '-', 8)} ${lpad(naive ? `${(s.seconds / naive.seconds).toFixed(2)} / ${(s.load_seconds / naive.seconds).toFixed(2)}` : '-', 13)} ${lpad(s.cpu ? sec(s.cpu.total_seconds) : '-', 9)} ${lpad(s.cpu ? sec(s.cpu.busiest_process_seconds) : '-', 9)}`,
     ),
-    '  (CPU: server CPU seconds of the load; busiest: its busiest single process, the critical path on idle cores)',
+    '  (x naive: total / rows in, over the naive upsert\'s total. copy:S loads with the naive upsert\'s indexes in place (the',
+    '   schema\'s own), so its rows in is the like-for-like copy; the recommended ones it builds after are the pipeline\'s index step.',
+    '   CPU: server CPU seconds of the load; busiest: its busiest single process, the critical path on idle cores)',
     `  first loads: ${r.first_load_strategy.why}`,
     '',
     ...(r.live
