@@ -20,6 +20,13 @@ const dir = mkdtempSync(join(tmpdir(), 'sark-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bench', () => {
+  it('refuses loads that end without a copy: the pipeline and its no-op re-run continue from the last load', () => {
+    // Seen: --loads naive:S,copy:S,copy:A,lanes:A timed a full copy as the "no-op re-run" (lanes:A leaves no copy run).
+    const r = runCli(['bench', '--loads', 'naive:S,lanes:A']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--loads is invalid: the last load is the pipeline's copy/);
+  });
+
   it('times every load on the same data, the no-op re-run, the pipeline and the query patterns, and writes them as JSON', async () => {
     const out = join(dir, 'bench.json');
     const url = toUrl({ ...inject('pgAdmin'), database: 'postgres' });
