@@ -36,7 +36,7 @@ export function renderBench(r: BenchResult, file?: string): string {
       : []),
     `  no-op re-run of data --execute: ${sec(r.noop_rerun.seconds)}, ${r.noop_rerun.written} rows written (${r.noop_rerun.touched} tuples with a newer xmin)`,
     `  peak RSS of the tool's own process: ${r.tool_peak_rss_mb} MB`,
-    `  pipeline (schema up + definitions + copy + ANALYZE + index builds + validate): ${sec(r.pipeline.seconds)}${r.pipeline.under_60s ? ' (< 60 s)' : ' (>= 60 s)'}; copy ${sec(r.pipeline.copy_seconds)} = ${r.pipeline.copy_vs_floor ?? '-'} x the floor${r.pipeline.copy_vs_lanes_floor !== null ? `, ${r.pipeline.copy_vs_lanes_floor} x the bare INSERT in as many lanes` : ''}`,
+    `  pipeline (schema up + definitions + copy + ANALYZE + index builds + validate): ${sec(r.pipeline.seconds)}${r.pipeline.under_60s ? ' (< 60 s)' : ' (>= 60 s)'}; copy ${sec(r.pipeline.copy_seconds)}${r.pipeline.copy_vs_floor !== null ? ` = ${r.pipeline.copy_vs_floor} x the floor` : ''}${r.pipeline.copy_vs_lanes_floor !== null ? `, ${r.pipeline.copy_vs_lanes_floor} x the bare INSERT in as many lanes` : ''}`,
     ...(naive
       ? [
           `  against the naive upsert (${sec(naive.seconds)}; its re-run on the loaded tables ${naive.rerun_seconds !== undefined ? sec(naive.rerun_seconds) : '-'}, rewriting every row): ` +
