@@ -499,7 +499,8 @@ describe('statistics refreshed on the way', () => {
     // waiting request only after deadlock_timeout, 1 s, longer than the tool waits).
     const { db } = await seeded({ servers: 2, tools: 1 });
     await installDefinitions(db.sql);
-    await db.sql`create table public.stale_probe (x int)`;
+    // Autovacuum kept off it: an ANALYZE of its own would make the table fresh under the test.
+    await db.sql`create table public.stale_probe (x int) with (autovacuum_enabled = false)`;
     await db.sql`insert into public.stale_probe select generate_series(1, 2000)`;
     // The insert reaches pg_stat_all_tables when its session reports (asynchronously).
     for (let i = 0; i < 50; i++) {
