@@ -46,6 +46,12 @@ export type LoadName = (typeof LOADS)[number];
 export const DEFAULT_LOADS: LoadName[] = ['naive:S', 'insert:B', 'insert:A0', 'insert:A', 'lanes:A', 'live:A', 'copy:A'];
 type Loader = 'naive' | 'insert' | 'lanes' | 'copy' | 'live' | 'unsynced';
 
+/** The loaders that run the real copy (copyData), and so leave a finished copy run behind. */
+const COPY_LOADERS: readonly Loader[] = ['copy', 'live', 'unsynced'];
+const isCopyLoader = (loader: Loader) => COPY_LOADERS.includes(loader);
+/** Whether a load runs the real copy: the pipeline continues from the last load, which must be one. */
+export const isCopyLoad = (name: string) => isCopyLoader(name.split(':')[0] as Loader);
+
 export interface LoadRun {
   name: LoadName;
   description: string;
@@ -125,7 +131,7 @@ export async function runLoad(ctx: Context, name: LoadName, opts: LoadOptions): 
 async function runLoadQuietly(ctx: Context, name: LoadName, opts: LoadOptions): Promise<LoadRun> {
   const [loader, indexing] = name.split(':') as [Loader, 'A' | 'A0' | 'S' | 'B'];
   const lanes = lanesOf(loader, opts.jobs);
-  const load = () => (loader === 'copy' || loader === 'live' || loader === 'unsynced' ? runCopy(ctx, { ...opts, sync: loader !== 'unsynced' }) : insertAll(ctx, lanes));
+  const load = () => (isCopyLoader(loader) ? runCopy(ctx, { ...opts, sync: loader !== 'unsynced' }) : insertAll(ctx, lanes));
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const base = { name, description: describeLoad(name, opts.jobs, opts.writerRate) };

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { runBench } from '../bench/pipeline.ts';
 import { renderBench } from '../bench/render.ts';
-import { DEFAULT_LOADS, LOADS, type LoadName } from '../bench/strategies.ts';
+import { DEFAULT_LOADS, isCopyLoad, LOADS, type LoadName } from '../bench/strategies.ts';
 import { BatchTime, DEFAULT_BATCH_TIME_MS } from '../data/batches.ts';
 import { DEFAULT_JOBS } from '../data/copy.ts';
 import { log } from '../output.ts';
@@ -26,7 +26,7 @@ const Options = z.object({
     .refine((s) => s.split(',').every((x) => (LOADS as readonly string[]).includes(x)), `a comma-separated list of ${LOADS.join(', ')}`)
     // The pipeline (no-op re-run, validation) continues from the last load's database: after a bare
     // insert or the naive upsert there is no finished copy run, and the "no-op" re-run copies everything.
-    .refine((s) => /^(copy|live|unsynced):/.test(s.split(',').at(-1)!), 'the last load is the pipeline\'s copy: end --loads with a copy load (copy:*, live:A, unsynced:A), e.g. --loads naive:S,lanes:A,copy:A')
+    .refine((s) => isCopyLoad(s.split(',').at(-1)!), 'the last load is the pipeline\'s copy: end --loads with a copy load (copy:*, live:A, unsynced:A), e.g. --loads naive:S,lanes:A,copy:A')
     .default(DEFAULT_LOADS.join(',')),
   batchSize: z.number().int().min(1).optional(),
   batchTime: BatchTime,
