@@ -26,7 +26,8 @@ SELECT sark_migration.validation_define_view(
         'sark_migration.validation_resource_mismatches', 'sark_migration.validation_capability_mismatches',
         'sark_migration.validation_server_roundtrip_mismatches', 'sark_migration.validation_tool_roundtrip_mismatches',
         'sark_migration.validation_key_checks_sql(text,text)', 'sark_migration.validation_fidelity_checks_sql(text,text)',
-        'sark_migration.validation_uuid(text)', 'sark_migration.row_hash(anyelement,bigint)'],
+        'sark_migration.validation_uuid(text)', 'sark_migration.v2_ids(text,uuid[])',
+        'sark_migration.row_hash(anyelement,bigint)'],
   format($view$
   WITH shared_sm AS MATERIALIZED (
     SELECT * FROM sark_migration.validation_server_roundtrip_mismatches
@@ -47,7 +48,7 @@ SELECT sark_migration.validation_define_view(
        FROM shared_sm m
        WHERE m.problem IN ('not_rebuilt', 'not_in_v1')$q$,
     -- the tool keys: missing on either side, or rebuilt under another server; the v2 resource_id
-    -- of such a capability is read from its row (by its v2 id: id_map for an id that is not a uuid)
+    -- of such a capability is read from its row, found by its v2 id (v2_ids, as the copy finds it)
     $q$SELECT m.id,
               CASE m.problem WHEN 'not_rebuilt' THEN 'missing_in_v2' WHEN 'not_in_v1' THEN 'vanished_from_v1'
                              ELSE 'other_resource' END AS problem,
@@ -59,9 +60,7 @@ SELECT sark_migration.validation_define_view(
        LEFT JOIN LATERAL (
          SELECT c.resource_id FROM public.capabilities c
           WHERE m.right_image IS NOT NULL
-            AND c.id = COALESCE((SELECT idm.v2_id FROM sark_migration.id_map idm
-                                  WHERE idm.target_table = 'capabilities' AND idm.v1_id = sark_migration.validation_uuid(m.id)),
-                                m.id)) c ON true
+            AND c.id = (sark_migration.v2_ids('capabilities', ARRAY[sark_migration.validation_uuid(m.id)]))[1]) c ON true
        WHERE m.problem <> 'differs'
           OR (m.left_image -> 'server_id') IS DISTINCT FROM (m.right_image -> 'server_id')$q$)),
   'Validation, the fidelity family and the checks read from the keys (data.*, relationships.capability_resource_matches_v1) '
