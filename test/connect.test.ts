@@ -52,6 +52,16 @@ describe('a connection that cannot work ends in exit 3 with the reason', () => {
     }
   });
 
+  it('names a service that is slow to answer, well before connect_timeout', async () => {
+    // Seen in CI on a loaded machine: the HTTP service above took longer than the probe's one
+    // second to answer, and the failure came at the 12 s deadline instead. Modelled here: every
+    // connection is answered, with garbage, after 1.5 s.
+    const port = await listening(createServer((s) => void setTimeout(() => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'), 1500)));
+    const r = await runCliAsync(['status', '--database-url', `postgresql://sark:x@127.0.0.1:${port}/sark?sslmode=disable`]);
+    expectOneLineFailure(r, /Something other than PostgreSQL answers .* "HTTP\/1\.1 400/, /host and port/);
+    expect(r.seconds).toBeLessThan(8);
+  });
+
   it('gives up on a peer that accepts the connection and never answers', async () => {
     const port = await listening(createServer(() => {}));
     const r = await runCliAsync(['status', '--json', '--database-url', `postgresql://sark:x@127.0.0.1:${port}/sark`]);

@@ -82,18 +82,22 @@ export async function checkReachable(sql: Sql, c: ConnectionSettings): Promise<{
   const timeoutMs = c.connectTimeoutSeconds * 1000;
   let timer: NodeJS.Timeout | undefined;
   let early: NodeJS.Timeout | undefined;
+  const settled = new AbortController();
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectDeadline()), timeoutMs);
   });
   // A PostgreSQL server answers the handshake in milliseconds. Still waiting after a second: ask
-  // the peer what it is; something else (an HTTP service, ...) is reported at once instead of after
-  // connect_timeout (the driver never gives up on a peer that answers garbage).
+  // the peer what it is; something else (an HTTP service, ...) is reported as soon as it answers
+  // instead of after connect_timeout (the driver never gives up on a peer that answers garbage).
+  // The probe waits for its answer until the deadline: a busy service can take more than a second
+  // (seen in CI on a loaded machine, which then failed at the 12 s deadline).
+  const askAfterMs = Math.min(1000, timeoutMs / 2);
   const notPostgres = new Promise<never>((_, reject) => {
     early = setTimeout(() => {
-      void probe(c, 1000).then((answer) => {
+      void probe(c, timeoutMs - askAfterMs, settled.signal).then((answer) => {
         if (answer.kind === 'other') reject(new NotPostgres(answer));
       });
-    }, Math.min(1000, timeoutMs / 2));
+    }, askAfterMs);
   });
   try {
     const [row] = await Promise.race([
@@ -111,6 +115,7 @@ export async function checkReachable(sql: Sql, c: ConnectionSettings): Promise<{
   } finally {
     clearTimeout(timer);
     clearTimeout(early);
+    settled.abort();
   }
 }
 

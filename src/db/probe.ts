@@ -18,7 +18,8 @@ export type ProbeAnswer =
 /** SSLRequest: length 8, then the request code 1234 5679. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
-export function probe(c: ConnectionSettings, timeoutMs: number): Promise<ProbeAnswer> {
+/** Waits up to timeoutMs for the answer; an aborted probe hangs up at once, answering 'silent'. */
+export function probe(c: ConnectionSettings, timeoutMs: number, signal?: AbortSignal): Promise<ProbeAnswer> {
   return new Promise((resolve) => {
     const socket: Socket = c.host.startsWith('/') ? connect(`${c.host}/.s.PGSQL.${c.port}`) : connect(c.port, c.host);
     let received = Buffer.alloc(0);
@@ -34,6 +35,7 @@ export function probe(c: ConnectionSettings, timeoutMs: number): Promise<ProbeAn
       else done({ kind: 'other', sent: printable(received) });
     };
     const timer = setTimeout(() => (received.length ? settle() : done({ kind: 'silent' })), timeoutMs);
+    signal?.addEventListener('abort', () => done({ kind: 'silent' }), { once: true });
     socket.once('connect', () => socket.write(SSL_REQUEST));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
